@@ -1,0 +1,54 @@
+# Casework: `make run` to try it, `make test` to check it. Needs only Python 3.11+ and make.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+PG_URL ?= postgres://postgres@127.0.0.1:5432/casework
+
+.PHONY: run test lint types migrations-check test-sqlite test-postgres install demo clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	DEBUG=1 $(BIN)/python manage.py migrate --verbosity 0
+	DEBUG=1 $(BIN)/python manage.py seed_demo --if-empty
+	@echo "\nCasework is at http://127.0.0.1:8000  (Ctrl+C stops it)\n"
+	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+demo: install
+	rm -f casework.sqlite3
+	DEBUG=1 $(BIN)/python manage.py migrate --verbosity 0
+	DEBUG=1 $(BIN)/python manage.py seed_demo
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check casework e2e bench
+
+types: install
+	CASEWORK_TESTING=1 $(BIN)/mypy casework
+
+migrations-check: install
+	CASEWORK_TESTING=1 $(BIN)/python manage.py makemigrations --check --dry-run
+
+test-sqlite: install
+	$(BIN)/pytest -q
+
+test-postgres: install
+	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_URL)'.rsplit('/',1)[0]+'/postgres', connect_timeout=3).close()" 2>/dev/null; then \
+		DATABASE_URL=$(PG_URL) $(BIN)/pytest -q; \
+	elif [ -n "$$CI" ]; then echo "PostgreSQL is not reachable at $(PG_URL); CI needs it." >&2; exit 1; \
+	else echo "PostgreSQL not reachable at $(PG_URL): skipping the PostgreSQL run (set PG_URL to use another server)."; fi
+
+test: lint types migrations-check test-sqlite test-postgres
+
+clean:
+	rm -rf $(VENV) staticfiles casework.sqlite3 .mypy_cache .ruff_cache

@@ -1,0 +1,322 @@
+"""Client registry pages: list and search, registration with a duplicate check, chart, edits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from casework.clients import selectors, services
+from casework.clients.forms import (
+    AGENCY_FORMS,
+    SECTION_FORMS,
+    BreakGlassForm,
+    CareTeamForm,
+    ClientCreateForm,
+    ClientForm,
+    MergeForm,
+    ReassignForm,
+)
+from casework.clients.models import CareTeamMember, Client, SafetyFlag
+from casework.core import access
+from casework.core.audit import Action, audit_record
+from casework.core.models import User
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    if not access.may_use_client_registry(user):
+        raise PermissionDenied("Your role does not include client records.")
+    return user  # type: ignore[return-value]
+
+
+def _editor(request: HttpRequest) -> User:
+    user = _user(request)
+    if not access.may_edit_chart(user):
+        raise PermissionDenied("Your role can read charts but not change them.")
+    return user
+
+
+def _assignable_staff(user: User) -> Any:
+    return (
+        access.staff_in_agency(user)
+        .filter(is_active=True, role_rows__role__in=["case_manager", "supervisor"])
+        .distinct()
+    )
+
+
+@login_required
+def client_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    query = request.GET.get("q", "")
+    include_inactive = request.GET.get("all") == "1"
+    result = selectors.client_search(user=user, query=query, include_inactive=include_inactive)
+    if query:
+        audit_record(
+            actor=user,
+            action=Action.SEARCH,
+            object_type="clients.client",
+            detail={"results": len(result.clients)},
+        )
+    context = {
+        "result": result,
+        "query": query,
+        "include_inactive": include_inactive,
+        "may_create": access.may_create_clients(user),
+    }
+    template = "clients/_results.html" if request.htmx else "clients/list.html"  # type: ignore[attr-defined]
+    return render(request, template, context)
+
+
+@login_required
+def client_new(request: HttpRequest) -> HttpResponse:
+    user = _editor(request)
+    agency = user.agency
+    assert agency is not None
+    form = ClientCreateForm(request.POST or None, agency=agency, staff=_assignable_staff(user))
+    duplicates: list[Client] = []
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in ClientForm.Meta.fields}
+        identifiers = [
+            services.NewIdentifier("providerone", form.cleaned_data["providerone_id"]),
+            services.NewIdentifier("medicare_mbi", form.cleaned_data["medicare_mbi"]),
+        ]
+        duplicates = selectors.find_possible_duplicates(
+            agency_id=agency.pk,
+            first_name=data["legal_first_name"],
+            last_name=data["legal_last_name"],
+            date_of_birth=data["date_of_birth"],
+            identifiers=[(i.kind, i.value) for i in identifiers if i.value],
+        )
+        if not duplicates or form.cleaned_data["confirm_not_duplicate"]:
+            try:
+                client = services.client_create(
+                    by=user,
+                    data=data,
+                    identifiers=identifiers,
+                    primary_case_manager=form.cleaned_data["primary_case_manager"],
+                    submission_key=form.cleaned_data["submission_key"],
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            except services.ClientError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(
+                    request, f"{client.display_name} is registered as {client.record_number}."
+                )
+                return redirect("client_chart", client.pk)
+    visible_ids = set(
+        access.visible_clients(user)
+        .filter(pk__in=[d.pk for d in duplicates])
+        .values_list("pk", flat=True)
+    )
+    return render(
+        request,
+        "clients/new.html",
+        {"form": form, "duplicates": duplicates, "visible_ids": visible_ids},
+    )
+
+
+@login_required
+def client_chart(request: HttpRequest, client_id: int) -> HttpResponse:
+    user = _user(request)
+    try:
+        chart = selectors.client_chart(user=user, client_id=client_id)
+    except Http404:
+        client = _break_glass_target(user, client_id)
+        if client is None:
+            raise
+        return render(
+            request,
+            "clients/break_glass.html",
+            {"client": client, "form": BreakGlassForm()},
+            status=403,
+        )
+    services.audit_chart_read(user=user, client=chart.client)
+    return render(
+        request,
+        "clients/chart.html",
+        {
+            "chart": chart,
+            "client": chart.client,
+            "age": chart.client.age_on(chart.today),
+            "may_edit": access.may_edit_chart(user),
+            "may_merge": access.may_merge_clients(user),
+            "may_read_audit": access.may_read_audit(user),
+        },
+    )
+
+
+def _break_glass_target(user: User, client_id: int) -> Client | None:
+    try:
+        client = access.break_glass_candidate(user, client_id)
+    except Http404:
+        return None
+    return client if access.may_break_glass(user, client) else None
+
+
+@login_required
+@require_POST
+def break_glass(request: HttpRequest, client_id: int) -> HttpResponse:
+    user = _user(request)
+    client = access.break_glass_candidate(user, client_id)
+    form = BreakGlassForm(request.POST)
+    if form.is_valid():
+        try:
+            grant = services.break_glass_open(
+                client=client, by=user, reason=form.cleaned_data["reason"]
+            )
+        except services.ClientError as error:
+            form.add_error("reason", str(error))
+        else:
+            messages.warning(
+                request,
+                f"Emergency access until {grant.expires_at:%H:%M}. Your supervisor is told.",
+            )
+            return redirect("client_chart", client.pk)
+    return render(request, "clients/break_glass.html", {"client": client, "form": form}, status=400)
+
+
+@login_required
+def client_edit(request: HttpRequest, client_id: int) -> HttpResponse:
+    user = _editor(request)
+    client = access.client_or_404(user, client_id)
+    form = ClientForm(request.POST or None, instance=client, agency=client.agency)
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in ClientForm.Meta.fields}
+        client = Client.objects.get(
+            pk=client.pk
+        )  # the form wrote onto its instance; compare against the stored row
+        try:
+            services.client_update(client=client, by=user, data=data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Saved.")
+            return redirect("client_chart", client.pk)
+    return render(request, "clients/edit.html", {"form": form, "client": client})
+
+
+@login_required
+def chart_record_add(request: HttpRequest, client_id: int, section: str) -> HttpResponse:
+    user = _editor(request)
+    client = access.client_or_404(user, client_id)
+    if section not in SECTION_FORMS:
+        raise Http404("No such section.")
+    form_class, label = SECTION_FORMS[section]
+    kwargs: dict[str, Any] = {"agency": client.agency} if form_class in AGENCY_FORMS else {}
+    form = form_class(request.POST or None, **kwargs)
+    if request.method == "POST" and form.is_valid():
+        record = form.save(commit=False)
+        try:
+            services.chart_record_save(
+                client=client, record=record, by=user, summary=f"{label} added"
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"{label} added.")
+            return redirect("client_chart", client.pk)
+    return render(
+        request, "clients/record_form.html", {"form": form, "client": client, "label": label}
+    )
+
+
+@login_required
+@require_POST
+def flag_resolve(request: HttpRequest, client_id: int, flag_id: int) -> HttpResponse:
+    user = _editor(request)
+    client = access.client_or_404(user, client_id)
+    flag = get_object_or_404(SafetyFlag, pk=flag_id, client=client)
+    services.safety_flag_resolve(flag=flag, by=user)
+    messages.success(request, "Flag removed. It stays in the chart's history.")
+    return redirect("client_chart", client.pk)
+
+
+@login_required
+def care_team(request: HttpRequest, client_id: int) -> HttpResponse:
+    user = _editor(request)
+    client = access.client_or_404(user, client_id)
+    staff = _assignable_staff(user)
+    today = client.agency.today()
+    reassign = ReassignForm(
+        request.POST if "reassign" in request.POST else None,
+        staff=staff,
+        initial={"effective": today},
+    )
+    add = CareTeamForm(
+        request.POST if "add" in request.POST else None,
+        staff=access.staff_in_agency(user).filter(is_active=True),
+        initial={"start_on": today},
+    )
+    if request.method == "POST":
+        try:
+            if "reassign" in request.POST and reassign.is_valid():
+                services.caseload_reassign(
+                    client=client,
+                    to=reassign.cleaned_data["to"],
+                    effective=reassign.cleaned_data["effective"],
+                    by=user,
+                    reason=reassign.cleaned_data["reason"],
+                )
+                messages.success(request, "Reassigned.")
+                return redirect("client_chart", client.pk)
+            if "add" in request.POST and add.is_valid():
+                services.care_team_add(
+                    client=client,
+                    staff=add.cleaned_data["staff"],
+                    role=add.cleaned_data["role"],
+                    start_on=add.cleaned_data["start_on"],
+                    by=user,
+                )
+                messages.success(request, "Added to the care team.")
+                return redirect("client_chart", client.pk)
+        except (services.ClientError, ValidationError) as error:
+            messages.error(
+                request, str(error.messages[0] if isinstance(error, ValidationError) else error)
+            )
+    history = (
+        CareTeamMember.objects.filter(client=client).select_related("staff").order_by("-start_on")
+    )
+    return render(
+        request,
+        "clients/care_team.html",
+        {"client": client, "reassign": reassign, "add": add, "history": history},
+    )
+
+
+@login_required
+def client_merge(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not access.may_merge_clients(user):
+        raise PermissionDenied("Only agency admins can merge records.")
+    form = MergeForm(request.POST or None, initial=request.GET)
+    if request.method == "POST" and form.is_valid():
+        visible = access.visible_clients(user)  # type: ignore[arg-type]
+        survivor = visible.filter(
+            record_number__iexact=form.cleaned_data["survivor"].strip()
+        ).first()
+        duplicate = visible.filter(
+            record_number__iexact=form.cleaned_data["duplicate"].strip()
+        ).first()
+        if survivor is None:
+            form.add_error("survivor", "No record with that number in your agency.")
+        if duplicate is None:
+            form.add_error("duplicate", "No record with that number in your agency.")
+        if survivor and duplicate:
+            try:
+                services.client_merge(survivor=survivor, duplicate=duplicate, by=user)  # type: ignore[arg-type]
+            except services.ClientError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(
+                    request, f"{duplicate.record_number} was merged into {survivor.record_number}."
+                )
+                return redirect("client_chart", survivor.pk)
+    return render(request, "clients/merge.html", {"form": form})

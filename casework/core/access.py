@@ -1,0 +1,164 @@
+"""The one place that decides who may see or change what.
+
+Selectors and API querysets start from these functions; views never filter by hand.
+
+- Nothing crosses agencies.
+- Case managers and supervisors see the clients of their teams: a client belongs to a team
+  when someone on the team is currently on the client's care team. A person with no team
+  sees their own caseload.
+- Agency admins and billing staff see every client of the agency (billing sees billing data,
+  not note narratives, unless the agency allows it). Their chart reads are audited like anyone's.
+- Auditors read the audit log and nothing else.
+- Break the glass: a time-limited grant, with a reason, to one chart outside one's scope.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from casework.core.models import Role, TeamMembership, User
+
+if TYPE_CHECKING:
+    from casework.clients.models import Client
+
+AGENCY_WIDE_ROLES = (Role.AGENCY_ADMIN, Role.BILLING)
+CASELOAD_ROLES = (Role.CASE_MANAGER, Role.SUPERVISOR)
+CHART_ROLES = AGENCY_WIDE_ROLES + CASELOAD_ROLES
+
+
+def _is_staff_of_an_agency(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.is_active and user.agency_id)
+
+
+def agency_id_of(user: Any) -> int:
+    """The user's agency id; anyone without an agency is refused, never given a blank scope."""
+    agency_id = getattr(user, "agency_id", None)
+    if not getattr(user, "is_authenticated", False) or agency_id is None:
+        raise PermissionDenied("You are not a member of an agency.")
+    return int(agency_id)
+
+
+def colleague_ids(user: User) -> QuerySet[TeamMembership, Any]:
+    """Ids of everyone on a team the user belongs to (as member or supervisor)."""
+    my_teams = TeamMembership.objects.filter(user=user, team__is_active=True).values("team_id")
+    return TeamMembership.objects.filter(team_id__in=my_teams).values("user_id")
+
+
+def clients_in_scope(user: User) -> QuerySet[Client]:
+    """Clients the user may open in the ordinary course of work (without breaking the glass)."""
+    from casework.clients.models import CareTeamMember, Client
+
+    if not _is_staff_of_an_agency(user):
+        return Client.objects.none()
+    agency_clients = Client.objects.filter(agency_id=agency_id_of(user))
+    if user.has_role(*AGENCY_WIDE_ROLES):
+        return agency_clients
+    if not user.has_role(*CASELOAD_ROLES):
+        return Client.objects.none()
+    today = user.agency.today()  # type: ignore[union-attr]
+    team_staff = Q(staff_id__in=colleague_ids(user)) | Q(staff_id=user.pk)
+    on_care_team = CareTeamMember.objects.filter(
+        CareTeamMember.active_on(today), team_staff, agency_id=agency_id_of(user)
+    ).values("client_id")
+    return agency_clients.filter(id__in=on_care_team)
+
+
+def visible_clients(user: User) -> QuerySet[Client]:
+    """Clients in scope plus those opened by an unexpired break-the-glass grant."""
+    from casework.clients.models import BreakGlassAccess, Client
+
+    if not _is_staff_of_an_agency(user):
+        return Client.objects.none()
+    if user.has_role(*AGENCY_WIDE_ROLES):
+        return clients_in_scope(user)
+    agency_id = agency_id_of(user)
+    granted = BreakGlassAccess.objects.filter(
+        user=user, agency_id=agency_id, expires_at__gt=timezone.now()
+    ).values("client_id")
+    return Client.objects.filter(agency_id=agency_id).filter(
+        Q(id__in=clients_in_scope(user).values("id")) | Q(id__in=granted)
+    )
+
+
+def client_or_404(user: User, client_id: int | str) -> Client:
+    """The client if the user may see it; 404 otherwise, so outsiders learn nothing."""
+    try:
+        return visible_clients(user).get(pk=int(client_id))
+    except (ValueError, TypeError, visible_clients(user).model.DoesNotExist):
+        raise Http404("No such client.") from None
+
+
+def may_break_glass(user: User, client: Client) -> bool:
+    """Staff who work with charts may ask for emergency access to one in their own agency."""
+    return (
+        _is_staff_of_an_agency(user)
+        and user.agency_id == client.agency_id
+        and user.has_role(*CHART_ROLES)
+    )
+
+
+def break_glass_candidate(user: User, client_id: int | str) -> Client:
+    """A client of the user's agency that the user may request break-the-glass access to."""
+    from casework.clients.models import Client
+
+    if not _is_staff_of_an_agency(user) or not user.has_role(*CHART_ROLES):
+        raise Http404("No such client.")
+    try:
+        return Client.objects.get(pk=int(client_id), agency_id=agency_id_of(user))
+    except (ValueError, TypeError, Client.DoesNotExist):
+        raise Http404("No such client.") from None
+
+
+def may_edit_chart(user: User) -> bool:
+    """Billing and auditors read; case managers, supervisors and admins write."""
+    return _is_staff_of_an_agency(user) and user.has_role(
+        Role.CASE_MANAGER, Role.SUPERVISOR, Role.AGENCY_ADMIN
+    )
+
+
+def may_create_clients(user: User) -> bool:
+    return may_edit_chart(user)
+
+
+def may_read_narratives(user: User) -> bool:
+    if not _is_staff_of_an_agency(user):
+        return False
+    if user.has_role(*CASELOAD_ROLES, Role.AGENCY_ADMIN):
+        return True
+    return user.has_role(Role.BILLING) and bool(user.agency and user.agency.billing_sees_narratives)
+
+
+def may_manage_staff(user: Any) -> bool:
+    return _is_staff_of_an_agency(user) and user.has_role(Role.AGENCY_ADMIN)
+
+
+def may_merge_clients(user: Any) -> bool:
+    return may_manage_staff(user)
+
+
+def may_read_audit(user: Any) -> bool:
+    return _is_staff_of_an_agency(user) and user.has_role(Role.AGENCY_ADMIN, Role.AUDITOR)
+
+
+def may_use_client_registry(user: Any) -> bool:
+    return _is_staff_of_an_agency(user) and user.has_role(*CHART_ROLES)
+
+
+def staff_in_agency(user: Any) -> QuerySet[User]:
+    """Staff of the user's agency (for pickers, team boards and the staff API)."""
+    if not _is_staff_of_an_agency(user):
+        return User.objects.none()
+    return User.objects.filter(agency_id=agency_id_of(user))
+
+
+def supervised_staff_ids(user: User) -> QuerySet[TeamMembership, Any]:
+    """Everyone on the teams this user supervises."""
+    teams = TeamMembership.objects.filter(user=user, kind=TeamMembership.Kind.SUPERVISOR).values(
+        "team_id"
+    )
+    return TeamMembership.objects.filter(team_id__in=teams).values("user_id")

@@ -1,0 +1,40 @@
+"""One record per submission, however many times the form is sent.
+
+A form carries a random key. The service claims the key first, inside its transaction: a twin
+request waits on the unique index until the first one commits, then finds the first result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+
+from casework.core.models import Agency, IdempotencyKey
+
+
+@dataclass
+class Submission:
+    row: IdempotencyKey | None
+    earlier_object_id: int | None = None
+
+
+def submission_claim(*, agency: Agency, purpose: str, key: str) -> Submission:
+    """Call inside the service's transaction. `earlier_object_id` is set when the key was used before."""
+    if not key:
+        return Submission(row=None)
+    try:
+        with transaction.atomic():
+            row = IdempotencyKey.objects.create(
+                agency=agency, purpose=purpose, key=key[:64], object_id=0
+            )
+    except IntegrityError:
+        earlier = IdempotencyKey.objects.get(agency=agency, purpose=purpose, key=key[:64])
+        return Submission(row=None, earlier_object_id=earlier.object_id)
+    return Submission(row=row)
+
+
+def submission_complete(submission: Submission, object_id: int) -> None:
+    if submission.row is not None:
+        submission.row.object_id = object_id
+        submission.row.save(update_fields=["object_id"])

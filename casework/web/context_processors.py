@@ -1,0 +1,42 @@
+"""What every page's layout needs: the navigation that exists for this person, the idle limit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+from casework.core import access
+from casework.core.middleware import idle_minutes_for
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url: str
+    current: bool
+
+
+def _nav(request: HttpRequest) -> list[NavItem]:
+    user = request.user
+    items: list[tuple[str, str]] = [("My day", reverse("home"))]
+    if access.may_use_client_registry(user):
+        items.append(("Clients", reverse("client_list")))
+    if access.may_manage_staff(user):
+        items.append(("Staff", reverse("staff_list")))
+    if access.may_read_audit(user):
+        items.append(("Audit log", reverse("audit_log")))
+    path = request.path
+    home = reverse("home")
+    return [
+        NavItem(label, url, current=(path == url) if url == home else path.startswith(url))
+        for label, url in items
+    ]
+
+
+def shell(request: HttpRequest) -> dict[str, Any]:
+    if not request.user.is_authenticated:
+        return {"shell": {}}
+    return {"shell": {"nav": _nav(request), "idle_seconds": idle_minutes_for(request) * 60}}

@@ -1,0 +1,147 @@
+/* Casework page behaviour: idle warning, keeping typed text, one submit per click. No framework. */
+(function () {
+  "use strict";
+
+  var DRAFT_PREFIX = "cw-draft:";
+  var AUTH_PATHS = ["/login/", "/account/two-factor/"];
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.content : "";
+  }
+
+  function onAuthPage() {
+    return AUTH_PATHS.some(function (p) { return window.location.pathname.indexOf(p) === 0; });
+  }
+
+  /* ---- Keep what was typed (sessionStorage: gone when the tab closes) ---- */
+  function draftKey(form) { return DRAFT_PREFIX + (form.getAttribute("action") || window.location.pathname); }
+
+  function readFields(form) {
+    var data = {};
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || el.type === "password" || el.type === "hidden" || el.type === "file" || el.type === "submit") return;
+      if (el.type === "checkbox" || el.type === "radio") { if (el.checked) data[el.name + "=" + el.value] = true; }
+      else data[el.name] = el.value;
+    });
+    return data;
+  }
+
+  function writeFields(form, data) {
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || el.type === "password" || el.type === "hidden" || el.type === "file") return;
+      if (el.type === "checkbox" || el.type === "radio") el.checked = !!data[el.name + "=" + el.value];
+      else if (Object.prototype.hasOwnProperty.call(data, el.name)) el.value = data[el.name];
+    });
+  }
+
+  function keepDrafts() {
+    // A draft whose form was submitted and led elsewhere (not to sign-in) was saved: forget it.
+    if (!onAuthPage()) {
+      for (var i = sessionStorage.length - 1; i >= 0; i--) {
+        var key = sessionStorage.key(i);
+        if (!key || key.indexOf(DRAFT_PREFIX) !== 0) continue;
+        try {
+          var saved = JSON.parse(sessionStorage.getItem(key));
+          if (saved.submitted && saved.page !== window.location.pathname) sessionStorage.removeItem(key);
+        } catch (e) { sessionStorage.removeItem(key); }
+      }
+    }
+    document.querySelectorAll("form[data-keep-draft]").forEach(function (form) {
+      var key = draftKey(form);
+      var stored = sessionStorage.getItem(key);
+      var hasErrors = !!form.querySelector(".error-text");
+      if (stored && !hasErrors) {
+        try {
+          writeFields(form, JSON.parse(stored).fields);
+          var note = document.createElement("p");
+          note.className = "notice";
+          note.setAttribute("role", "status");
+          note.textContent = "We put back what you had typed before you were signed out. Check it, then save.";
+          form.insertBefore(note, form.firstChild);
+        } catch (e) { sessionStorage.removeItem(key); }
+      }
+      var save = function (submitted) {
+        sessionStorage.setItem(key, JSON.stringify({ fields: readFields(form), page: window.location.pathname, submitted: submitted }));
+      };
+      form.addEventListener("input", function () { save(false); });
+      form.addEventListener("change", function () { save(false); });
+      form.addEventListener("submit", function () { save(true); });
+    });
+    document.querySelectorAll("form[action$='/logout/']").forEach(function (form) {
+      form.addEventListener("submit", function () {
+        for (var i = sessionStorage.length - 1; i >= 0; i--) {
+          var key = sessionStorage.key(i);
+          if (key && key.indexOf(DRAFT_PREFIX) === 0) sessionStorage.removeItem(key);
+        }
+      });
+    });
+  }
+
+  /* ---- One submit per click ---- */
+  function submitOnce() {
+    document.addEventListener("submit", function (event) {
+      var form = event.target;
+      if (form.dataset.submitting === "1") { event.preventDefault(); return; }
+      form.dataset.submitting = "1";
+      form.querySelectorAll("button[type=submit], input[type=submit]").forEach(function (b) {
+        window.setTimeout(function () { b.disabled = true; }, 0);
+      });
+    });
+    window.addEventListener("pageshow", function () {
+      document.querySelectorAll("form").forEach(function (form) {
+        form.dataset.submitting = "";
+        form.querySelectorAll("[type=submit]").forEach(function (b) { b.disabled = false; });
+      });
+    });
+  }
+
+  /* ---- Idle warning before the agency's sign-out time ---- */
+  function idleWarning() {
+    var body = document.body;
+    var total = parseInt(body.dataset.idleSeconds || "0", 10);
+    var dialog = document.getElementById("idle-warning");
+    if (!total || !dialog) return;
+    var warnAt = Math.max(total - 120, Math.floor(total * 0.8));
+    var deadline, warnTimer, tick;
+    var countdown = dialog.querySelector("[data-idle-countdown]");
+
+    function schedule(secondsLeft) {
+      window.clearTimeout(warnTimer); window.clearInterval(tick);
+      deadline = Date.now() + secondsLeft * 1000;
+      if (dialog.open) dialog.close();
+      warnTimer = window.setTimeout(check, Math.max(0, secondsLeft - (total - warnAt)) * 1000);
+    }
+    function check() {
+      fetch("/session/status", { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (s) {
+        if (!s.authenticated || s.seconds_left <= 0) return signedOut();
+        if (s.seconds_left > total - warnAt + 5) return schedule(s.seconds_left); // another tab kept us alive
+        deadline = Date.now() + s.seconds_left * 1000;
+        if (!dialog.open) dialog.showModal();
+        tick = window.setInterval(render, 1000); render();
+      }).catch(function () { warnTimer = window.setTimeout(check, 15000); });
+    }
+    function render() {
+      var left = Math.max(0, Math.round((deadline - Date.now()) / 1000));
+      countdown.textContent = Math.floor(left / 60) + ":" + String(left % 60).padStart(2, "0");
+      if (left <= 0) { window.clearInterval(tick); signedOut(); }
+    }
+    function signedOut() {
+      var next = window.location.pathname + window.location.search;
+      window.location.href = body.dataset.loginUrl + "?reason=idle&next=" + encodeURIComponent(next);
+    }
+    dialog.querySelector("[data-idle-stay]").addEventListener("click", function () {
+      fetch("/session/keepalive", { method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": csrfToken() } })
+        .then(function (r) { return r.json(); })
+        .then(function (s) { if (s.authenticated) schedule(s.seconds_left); else signedOut(); });
+    });
+    document.body.addEventListener("htmx:afterRequest", function () { schedule(total); });
+    schedule(total);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    keepDrafts();
+    submitOnce();
+    idleWarning();
+  });
+})();

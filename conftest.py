@@ -1,0 +1,27 @@
+"""Fixtures shared by every test: the cast of personas and signed-in HTTP clients."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.test import Client as HttpClient
+
+from casework.core.models import User
+from casework.testing.personas import Cast, build_cast, sign_in
+
+
+@pytest.fixture
+def cast(db: None) -> Cast:
+    return build_cast()
+
+
+@pytest.fixture
+def http_as(client: HttpClient) -> Callable[[User], HttpClient]:
+    """`http_as(cast.case_manager)` returns the test HTTP client signed in as that person."""
+
+    def _sign_in(user: User) -> HttpClient:
+        client.logout()
+        return sign_in(client, user)
+
+    return _sign_in
