@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import Http404
 from django.utils import timezone
 
 from casework.clients import search
@@ -203,10 +204,11 @@ TIMELINE_LENGTH = 25
 
 def client_chart(*, user: User, client_id: int | str) -> Chart:
     """Everything the chart page shows, in a fixed number of queries whatever the chart's size."""
-    client = access.client_or_404(user, client_id)
-    today = client.agency.today()
-    client = (
-        Client.objects.filter(pk=client.pk)
+    if user.agency is None:
+        raise Http404("No such client.")
+    today = user.agency.today()
+    chart_rows = (
+        access.visible_clients(user)
         .select_related("agency", "merged_into")
         .prefetch_related(
             "phones",
@@ -224,8 +226,11 @@ def client_chart(*, user: User, client_id: int | str) -> Chart:
                 ).select_related("staff"),
             ),
         )
-        .get()
     )
+    try:
+        client = chart_rows.get(pk=int(client_id))
+    except (ValueError, Client.DoesNotExist):
+        raise Http404("No such client.") from None
     care_team = [m for m in client.care_team.all() if m.start_on <= today]
     primary = next((m for m in care_team if m.role == CareTeamMember.Role.PRIMARY), None)
     timeline = list(

@@ -25,6 +25,7 @@ from casework.clients.forms import (
 from casework.clients.models import CareTeamMember, Client, SafetyFlag
 from casework.core import access
 from casework.core.audit import Action, audit_record
+from casework.core.idempotency import submission_result
 from casework.core.models import User
 
 
@@ -80,6 +81,11 @@ def client_new(request: HttpRequest) -> HttpResponse:
     assert agency is not None
     form = ClientCreateForm(request.POST or None, agency=agency, staff=_assignable_staff(user))
     duplicates: list[Client] = []
+    earlier = submission_result(
+        agency=agency, purpose="client_create", key=request.POST.get("submission_key", "")
+    )
+    if request.method == "POST" and earlier is not None:
+        return redirect("client_chart", earlier)
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in ClientForm.Meta.fields}
         identifiers = [

@@ -38,3 +38,15 @@ def submission_complete(submission: Submission, object_id: int) -> None:
     if submission.row is not None:
         submission.row.object_id = object_id
         submission.row.save(update_fields=["object_id"])
+
+
+def submission_result(*, agency: Agency, purpose: str, key: str) -> int | None:
+    """The id made by an earlier submission with this key, if there was one."""
+    if not key:
+        return None
+    return (
+        IdempotencyKey.objects.filter(agency=agency, purpose=purpose, key=key[:64])
+        .exclude(object_id=0)
+        .values_list("object_id", flat=True)
+        .first()
+    )

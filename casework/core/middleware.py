@@ -96,7 +96,8 @@ class IdleTimeoutMiddleware:
                 audit_record(actor=user, action=Action.LOGOUT, obj=user, detail={"reason": "idle"})
                 logout(request)
                 return _login_redirect(request, "idle")
-            if request.path not in self.PASSIVE_PATHS:
+            # Writing the session costs a query; a 30-second granularity is plenty for a timeout.
+            if request.path not in self.PASSIVE_PATHS and (last is None or now - float(last) > 30):
                 request.session[LAST_ACTIVITY_KEY] = now
         return self.get_response(request)
 

@@ -30,6 +30,9 @@ SIGN_OUT_REASONS = {
 }
 
 
+THROTTLED = "Too many wrong codes in a row. Wait a few seconds, then type the newest code."
+
+
 class EmailAuthenticationForm(AuthenticationForm):
     username = forms.EmailField(
         label="Email",
@@ -101,7 +104,9 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     device = pending_device(user)
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if device.verify_token(form.cleaned_data["token"]):
+        if not device.verify_is_allowed()[0]:
+            form.add_error("token", THROTTLED)
+        elif device.verify_token(form.cleaned_data["token"]):
             services.two_factor_confirm(device=device, by=user)
             otp_login(request, device)
             messages.success(
@@ -109,20 +114,18 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
                 "Two-factor sign-in is on. You will be asked for a code each time you sign in.",
             )
             return HttpResponseRedirect(_safe_next(request))
-        form.add_error(
-            "token",
-            "That code did not match. Check the time on your phone and try the newest code.",
-        )
-    return render(
-        request,
-        "core/two_factor_setup.html",
-        {
-            "form": form,
-            "qr_svg": qr_svg(device),
-            "secret": readable_secret(device),
-            "next": request.GET.get("next", ""),
-        },
-    )
+        else:
+            form.add_error(
+                "token",
+                "That code did not match. Check the time on your phone and try the newest code.",
+            )
+    context = {
+        "form": form,
+        "qr_svg": qr_svg(device),
+        "secret": readable_secret(device),
+        "next": request.GET.get("next", ""),
+    }
+    return render(request, "core/two_factor_setup.html", context)
 
 
 @login_required
@@ -133,12 +136,16 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
         return redirect("two_factor_setup")
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if device.verify_is_allowed()[0] and device.verify_token(form.cleaned_data["token"]):
+        if not device.verify_is_allowed()[0]:
+            form.add_error("token", THROTTLED)
+        elif device.verify_token(form.cleaned_data["token"]):
             otp_login(request, device)
             return HttpResponseRedirect(_safe_next(request))
-        form.add_error(
-            "token", "That code did not match. Use the newest code; codes change every 30 seconds."
-        )
+        else:
+            form.add_error(
+                "token",
+                "That code did not match. Use the newest code; codes change every 30 seconds.",
+            )
     return render(
         request, "core/two_factor_verify.html", {"form": form, "next": request.GET.get("next", "")}
     )

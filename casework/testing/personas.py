@@ -106,6 +106,7 @@ def build_cast() -> Cast:
 
 def sign_in(http: HttpClient, user: User) -> HttpClient:
     """Sign in as the user, past two-factor (a confirmed device is made where needed)."""
+    user.refresh_from_db()  # "sign out everywhere" may have moved the session generation on
     http.force_login(user)
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     if device is None and user.needs_two_factor:

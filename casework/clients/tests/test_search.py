@@ -1,0 +1,141 @@
+"""Search: typo-tolerant on names, exact on identifiers and birth dates, and only what the user may see."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from casework.clients import search
+from casework.clients.models import Client, Identifier
+from casework.clients.selectors import client_search
+from casework.testing.factories import ClientFactory, assign
+from casework.testing.personas import Cast
+
+
+def names(result: list[Client]) -> list[str]:
+    return [c.legal_last_name for c in result]
+
+
+@pytest.fixture
+def smith(cast: Cast) -> Client:
+    client = ClientFactory(
+        agency=cast.agency,
+        legal_first_name="Jonathan",
+        legal_last_name="Smith",
+        date_of_birth=datetime.date(1968, 3, 14),
+    )
+    assign(client, cast.case_manager)
+    return client
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "query",
+    [
+        "Smith",
+        "smith",
+        "Smtih",
+        "Smyth",
+        "Smiht",
+        "Jonathan Smith",
+        "jonathon smith",
+        "Smi",
+        "smith jonathan",
+    ],
+)
+def test_name_search_forgives_typos_case_and_order(cast: Cast, smith: Client, query: str) -> None:
+    assert smith in client_search(user=cast.case_manager, query=query).clients
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query", ["Jones", "Smithers-Wallace", "Xavier"])
+def test_name_search_does_not_match_different_names(cast: Cast, smith: Client, query: str) -> None:
+    assert smith not in client_search(user=cast.case_manager, query=query).clients
+
+
+@pytest.mark.django_db
+def test_accents_do_not_matter(cast: Cast) -> None:
+    assert cast.client in client_search(user=cast.case_manager, query="maria oconnor nunez").clients
+    assert cast.client in client_search(user=cast.case_manager, query="Núñez").clients
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query", ["1968-03-14", "03/14/1968", "3/14/1968"])
+def test_birth_date_search_is_exact(cast: Cast, smith: Client, query: str) -> None:
+    result = client_search(user=cast.case_manager, query=query)
+    assert result.matched_by == "date of birth" and result.clients == [smith]
+    assert client_search(user=cast.case_manager, query="1968-03-15").clients == []
+
+
+@pytest.mark.django_db
+def test_medicaid_id_and_record_number_search_are_exact(cast: Cast, smith: Client) -> None:
+    Identifier.objects.create(
+        agency=cast.agency, client=smith, kind="providerone", value="111222333WA"
+    )
+    assert client_search(user=cast.case_manager, query="111222333wa").clients == [smith]
+    assert client_search(user=cast.case_manager, query="111222334WA").clients == []
+    assert client_search(user=cast.case_manager, query=smith.record_number).clients == [smith]
+
+
+@pytest.mark.django_db
+def test_search_never_returns_clients_outside_the_users_scope(cast: Cast) -> None:
+    other = cast.other_client
+    assert other not in client_search(user=cast.case_manager, query=other.legal_last_name).clients
+    assert (
+        cast.outsider_client
+        not in client_search(user=cast.admin, query=cast.outsider_client.legal_last_name).clients
+    )
+    assert client_search(user=cast.auditor, query=cast.client.legal_last_name).clients == []
+
+
+@pytest.mark.django_db
+def test_inactive_clients_only_when_asked(cast: Cast, smith: Client) -> None:
+    Client.objects.filter(pk=smith.pk).update(status=Client.Status.DISCHARGED)
+    assert smith not in client_search(user=cast.case_manager, query="Smith").clients
+    assert (
+        smith in client_search(user=cast.case_manager, query="Smith", include_inactive=True).clients
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "query", ["", "   ", "%", "_", "' OR 1=1 --", "<b>", "x" * 500, "🙂", "\x00"]
+)
+def test_odd_queries_do_not_fail(cast: Cast, http_as, query: str) -> None:  # type: ignore[no-untyped-def]
+    response = http_as(cast.case_manager).get("/clients/", {"q": query})
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_search_page_answers_htmx_with_the_results_fragment(cast: Cast, http_as) -> None:  # type: ignore[no-untyped-def]
+    response = http_as(cast.case_manager).get("/clients/", {"q": "Oconnor"}, HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert "<html" not in body and f"/clients/{cast.client.pk}/" in body
+
+
+@given(st.text(alphabet=st.characters(categories=["Lu", "Ll"]), min_size=4, max_size=12), st.data())
+@settings(max_examples=200, deadline=None)
+def test_every_single_edit_shares_a_key_with_the_original(word: str, data: st.DataObject) -> None:
+    token = search.tokens(word)
+    if not token or len(token[0]) < 4:
+        return
+    original = token[0]
+    position = data.draw(st.integers(0, len(original) - 1))
+    edits = [
+        original[:position] + original[position + 1 :],  # deletion
+        original[:position] + "q" + original[position:],  # insertion
+        original[:position] + "z" + original[position + 1 :],  # substitution
+    ]
+    if position < len(original) - 1:
+        edits.append(
+            original[:position]
+            + original[position + 1]
+            + original[position]
+            + original[position + 2 :]
+        )
+    for typo in edits:
+        if len(typo) >= 3:
+            assert search.query_keys(typo) & search.name_keys([original]), (original, typo)

@@ -1,0 +1,151 @@
+"""Walk every URL pattern and API route as an outsider and make sure no client's data comes back.
+
+Outsiders: anonymous; an admin of another agency; a case manager of another agency; a case
+manager of this agency who is not on the client's team. A route with a parameter this test does
+not know fails the test, so whoever adds a route decides how it is walked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.test import Client as HttpClient
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from casework.clients.models import SafetyFlag
+from casework.testing.personas import Cast, sign_in
+
+# Routes anyone may request: sign-in, password reset, health, the API's self-description.
+PUBLIC = {
+    "login",
+    "password_reset",
+    "password_reset_done",
+    "password_reset_confirm",
+    "password_reset_complete",
+    "healthz",
+    "session_status",
+    "api_schema",
+    "api_docs",
+    "api_redoc",
+    "api-root",
+}
+SKIPPED_PREFIXES = ("django-admin/", "static/")
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    pattern: str
+    params: tuple[str, ...]
+
+
+def _walk(patterns: list[Any], prefix: str = "") -> Iterator[Route]:
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            yield from _walk(entry.url_patterns, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            pattern = prefix + str(entry.pattern)
+            params = tuple(entry.pattern.regex.groupindex)
+            yield Route(entry.name or pattern, pattern, params)
+
+
+def all_routes() -> list[Route]:
+    return [
+        r for r in _walk(get_resolver().url_patterns) if not r.pattern.startswith(SKIPPED_PREFIXES)
+    ]
+
+
+def _value_for(param: str, cast: Cast, route: Route) -> str:
+    flag = SafetyFlag.objects.get_or_create(
+        agency=cast.agency,
+        client=cast.client,
+        kind="dog",
+        defaults={"created_by": cast.case_manager},
+    )[0]
+    values: dict[str, Any] = {
+        "client_id": cast.client.pk,
+        "pk": cast.client.pk if "client" in route.pattern else cast.case_manager.pk,
+        "user_id": cast.case_manager.pk,
+        "flag_id": flag.pk,
+        "section": "phone",
+        "team_id": cast.team.pk,
+        "program_id": cast.team.program_id or 1,
+        "credential_id": 1,
+        "token_id": 1,
+        "format": "json",
+        "uidb64": "MQ",
+        "token": "set-password",
+    }
+    if param not in values:
+        pytest.fail(
+            f"Route {route.name} ({route.pattern}) has a parameter {param!r} this walk does not know; add it."
+        )
+    return str(values[param])
+
+
+def url_for(route: Route, cast: Cast) -> str:
+    path = route.pattern
+    for param in route.params:
+        value = _value_for(param, cast, route)
+        path = __import__("re").sub(rf"\(\?P<{param}>[^)]*\)|<(?:\w+:)?{param}>", value, path)
+    path = path.replace("^", "").replace("$", "").replace("\\.", ".").replace("\\Z", "")
+    return "/" + path.lstrip("/")
+
+
+def _secrets(cast: Cast) -> list[str]:
+    client = cast.client
+    return [client.legal_last_name, client.record_number, client.legal_first_name]
+
+
+def _assert_nothing_leaks(body: str, cast: Cast, route: Route, who: str) -> None:
+    for secret in _secrets(cast):
+        assert secret not in body, f"{route.name} leaked client data to {who}"
+
+
+@pytest.mark.django_db
+def test_every_route_is_walked(cast: Cast) -> None:
+    names = {r.name for r in all_routes()}
+    assert {"client_chart", "client_list", "audit_log", "staff_list", "home"} <= names
+
+
+@pytest.mark.django_db
+def test_anonymous_visitors_get_the_sign_in_page_or_a_refusal(cast: Cast) -> None:
+    for route in all_routes():
+        if route.name in PUBLIC:
+            continue
+        url = url_for(route, cast)
+        for method in ("get", "post"):
+            response = getattr(HttpClient(), method)(url)
+            assert response.status_code in (302, 401, 403, 404, 405), (
+                route.name,
+                method,
+                response.status_code,
+            )
+            if response.status_code == 302:
+                assert response["Location"].startswith("/login/"), (
+                    route.name,
+                    response["Location"],
+                )
+            _assert_nothing_leaks(
+                response.content.decode(errors="replace"), cast, route, "anonymous"
+            )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", ["outsider_admin", "outsider_cm", "other_team_cm", "auditor"])
+def test_outsiders_never_see_the_clients_data(cast: Cast, persona: str) -> None:
+    user = getattr(cast, persona)
+    for route in all_routes():
+        if route.name in PUBLIC:
+            continue
+        url = url_for(route, cast)
+        http = sign_in(HttpClient(), user)  # afresh: some routes (sign out) end the session
+        for method in ("get", "post"):
+            response = getattr(http, method)(url)
+            assert response.status_code < 500, (route.name, method, response.status_code)
+            _assert_nothing_leaks(response.content.decode(errors="replace"), cast, route, persona)
+        if route.params and "client" in route.pattern and persona != "other_team_cm":
+            assert http.get(url).status_code in (403, 404, 405), (route.name, persona)
