@@ -183,7 +183,9 @@ AXES_VERBOSE = False
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
 # Locking by IP too would lock out a whole office behind one NAT address after a few typos;
 # accounts lock by user name, and two-factor sign-in guards against password spraying.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+# HSTS preload (security.W021) commits the agency's whole domain to HTTPS in browsers for
+# months; it stays an explicit choice (SECURE_HSTS_PRELOAD=true), not a default.
+SILENCED_SYSTEM_CHECKS = ["axes.W006", "security.W021"]
 
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Casework")
 

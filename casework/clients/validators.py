@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime
 import re
 
-import simple_icd_10_cm as icd
 from django.core.exceptions import ValidationError
+
+from casework.clients import icd10
 
 ICD10_SHAPE = re.compile(r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
 PROVIDERONE_SHAPE = re.compile(r"^\d{9}WA$")
@@ -33,10 +34,11 @@ def validate_icd10_code(value: str) -> None:
             "a dot and up to four more (for example F20.0 or F33.1).",
             code="icd10_shape",
         )
-    if not icd.is_valid_item(code):
+    entry = icd10.lookup(code)
+    if entry is None:
         raise ValidationError(f"{code} is not in the ICD-10-CM code set.", code="icd10_unknown")
-    if not icd.is_leaf(code):
-        children = ", ".join(icd.get_children(code)[:3])
+    if not entry.billable:
+        children = ", ".join(icd10.billable_children(code))
         raise ValidationError(
             f"{code} is a category; claims need a complete code such as {children}.",
             code="icd10_category",
@@ -44,7 +46,8 @@ def validate_icd10_code(value: str) -> None:
 
 
 def icd10_description(code: str) -> str:
-    return str(icd.get_description(normalize_icd10(code)))
+    entry = icd10.lookup(normalize_icd10(code))
+    return entry.description if entry else ""
 
 
 def normalize_identifier(kind: str, value: str) -> str:

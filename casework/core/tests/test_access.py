@@ -1,0 +1,91 @@
+"""The access layer: who sees which clients, decided in one place."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from casework.clients.models import CareTeamMember, Client
+from casework.core import access
+from casework.core.models import User
+from casework.testing.factories import ClientFactory, UserFactory, assign
+from casework.testing.personas import Cast
+
+
+def visible(user: User) -> set[Client]:
+    return set(access.visible_clients(user))
+
+
+@pytest.mark.django_db
+def test_case_managers_see_their_teams_clients_only(cast: Cast) -> None:
+    assert visible(cast.case_manager) == {cast.client}
+    assert visible(cast.colleague) == {cast.client}
+    assert visible(cast.other_team_cm) == {cast.other_client}
+
+
+@pytest.mark.django_db
+def test_supervisors_see_the_teams_they_supervise(cast: Cast) -> None:
+    assert visible(cast.supervisor) == {cast.client}
+
+
+@pytest.mark.django_db
+def test_admins_and_billing_see_the_whole_agency_and_nothing_else(cast: Cast) -> None:
+    assert visible(cast.admin) == visible(cast.billing) == {cast.client, cast.other_client}
+
+
+@pytest.mark.django_db
+def test_auditors_see_no_charts(cast: Cast) -> None:
+    assert visible(cast.auditor) == set()
+
+
+@pytest.mark.django_db
+def test_nobody_sees_another_agencys_clients(cast: Cast) -> None:
+    assert visible(cast.outsider_admin) == {cast.outsider_client}
+    assert cast.outsider_client not in visible(cast.admin)
+
+
+@pytest.mark.django_db
+def test_a_case_manager_without_a_team_sees_their_own_caseload(cast: Cast) -> None:
+    loner = UserFactory(agency=cast.agency, roles=["case_manager"])
+    mine = ClientFactory(agency=cast.agency)
+    assign(mine, loner)
+    assert visible(loner) == {mine}
+
+
+@pytest.mark.django_db
+def test_access_ends_with_the_care_team_assignment(cast: Cast) -> None:
+    today = cast.agency.today()
+    CareTeamMember.objects.filter(client=cast.client).update(end_on=today)
+    assert cast.client not in visible(cast.case_manager)
+
+
+@pytest.mark.django_db
+def test_future_assignment_gives_no_access_yet(cast: Cast) -> None:
+    newcomer = UserFactory(agency=cast.agency, roles=["case_manager"])
+    assign(cast.other_client, newcomer, start_on=cast.agency.today() + datetime.timedelta(days=3))
+    assert cast.other_client not in visible(newcomer)
+
+
+@pytest.mark.django_db
+def test_deactivated_staff_see_nothing(cast: Cast) -> None:
+    cast.case_manager.is_active = False
+    assert visible(cast.case_manager) == set()
+
+
+@pytest.mark.django_db
+def test_billing_reads_narratives_only_where_the_agency_allows(cast: Cast) -> None:
+    assert not access.may_read_narratives(cast.billing)
+    cast.agency.billing_sees_narratives = True
+    assert access.may_read_narratives(cast.billing)
+    assert access.may_read_narratives(cast.case_manager)
+    assert not access.may_read_narratives(cast.auditor)
+
+
+@pytest.mark.django_db
+def test_client_or_404_hides_existence(cast: Cast) -> None:
+    from django.http import Http404
+
+    for bad in (cast.outsider_client.pk, 999999, "abc", None):
+        with pytest.raises(Http404):
+            access.client_or_404(cast.case_manager, bad)  # type: ignore[arg-type]
