@@ -105,6 +105,14 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
+if TESTING:
+    # django-zeal fails any test whose request loads related rows one by one (N+1 queries).
+    INSTALLED_APPS.append("zeal")
+    MIDDLEWARE.insert(0, "zeal.middleware.zeal_middleware")
+    ZEAL_RAISE = True
+    # Django itself reloads a session it has just flushed (e.g. after "sign out everywhere").
+    ZEAL_ALLOWLIST = [{"model": "sessions.Session"}]
+
 ROOT_URLCONF = "casework.urls"
 WSGI_APPLICATION = "casework.wsgi.application"
 
