@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PG_URL ?= postgres://postgres@127.0.0.1:5432/casework
 
-.PHONY: run test lint types migrations-check test-sqlite test-postgres install demo clean
+.PHONY: run test lint types migrations-check test-sqlite test-postgres install demo bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,9 @@ test-postgres: install
 	else echo "PostgreSQL not reachable at $(PG_URL): skipping the PostgreSQL run (set PG_URL to use another server)."; fi
 
 test: lint types migrations-check test-sqlite test-postgres
+
+bench: install
+	$(BIN)/python bench/pages.py --clients 2000
 
 clean:
 	rm -rf $(VENV) staticfiles casework.sqlite3 .mypy_cache .ruff_cache
