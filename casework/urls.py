@@ -10,5 +10,6 @@ urlpatterns = [
     path("", include("casework.core.urls")),
     path("clients/", include("casework.clients.urls")),
     path("api/", include("casework.api.urls")),
+    path("account/api-tokens/", include("casework.api.urls_tokens")),
     path("django-admin/", admin.site.urls),
 ]

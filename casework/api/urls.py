@@ -1,11 +1,26 @@
-from django.urls import include, path
+from django.http import HttpRequest, JsonResponse
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from casework.api.routers import router
 
+
+def not_found(request: HttpRequest) -> JsonResponse:
+    """Any other address under /api/v1/ answers in JSON, as the API does, not with an HTML page."""
+    detail = "Not found."
+    if not request.path.endswith("/"):
+        detail += " API addresses end with a slash, e.g. /api/v1/clients/."
+    return JsonResponse({"detail": detail}, status=404)
+
+
 urlpatterns = [
     path("v1/", include(router.urls)),
+    re_path(r"^v1/", not_found),
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api_schema"), name="api_redoc"),
+    path(
+        "redoc/",
+        SpectacularRedocView.as_view(url_name="api_schema", template_name="api/redoc.html"),
+        name="api_redoc",
+    ),
 ]

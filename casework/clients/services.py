@@ -189,9 +189,12 @@ def _require_edit(by: User, client: Client) -> None:
 
 
 def chart_record_save(
-    *, client: Client, record: ClientRecord, by: User, summary: str
+    *, client: Client, record: ClientRecord, by: User, summary: str, submission_key: str = ""
 ) -> ClientRecord:
-    """Add or change a row of the chart (phone, coverage, diagnosis, medication, flag, episode…)."""
+    """Add or change a row of the chart (phone, coverage, diagnosis, medication, flag, episode…).
+
+    A repeated submission (same key) returns the row saved the first time.
+    """
     _require_edit(by, client)
     created = record.pk is None
     record.agency_id = client.agency_id
@@ -202,7 +205,13 @@ def chart_record_save(
         record.value = normalize_identifier(record.kind, record.value)
         validate_identifier(record.kind, record.value)
     record.full_clean()
+    purpose = f"chart_{record._meta.model_name}"
     with transaction.atomic():
+        submission = submission_claim(agency=client.agency, purpose=purpose, key=submission_key)
+        if submission.earlier_object_id is not None:
+            return type(record)._default_manager.get(
+                pk=submission.earlier_object_id, agency_id=client.agency_id
+            )
         record.save()
         timeline_add(
             client=client, kind=record._meta.model_name or "record", summary=summary, actor=by
@@ -213,6 +222,7 @@ def chart_record_save(
             obj=record,
             client_id=client.pk,
         )
+        submission_complete(submission, record.pk)
     return record
 
 

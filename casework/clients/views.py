@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.contrib import messages
@@ -218,20 +219,24 @@ def chart_record_add(request: HttpRequest, client_id: int, section: str) -> Http
     form_class, label = SECTION_FORMS[section]
     kwargs: dict[str, Any] = {"agency": client.agency} if form_class in AGENCY_FORMS else {}
     form = form_class(request.POST or None, **kwargs)
+    submission_key = request.POST.get("submission_key") or uuid.uuid4().hex
     if request.method == "POST" and form.is_valid():
         record = form.save(commit=False)
         try:
             services.chart_record_save(
-                client=client, record=record, by=user, summary=f"{label} added"
+                client=client,
+                record=record,
+                by=user,
+                summary=f"{label} added",
+                submission_key=submission_key,
             )
         except ValidationError as error:
             form.add_error(None, error)
         else:
             messages.success(request, f"{label} added.")
             return redirect("client_chart", client.pk)
-    return render(
-        request, "clients/record_form.html", {"form": form, "client": client, "label": label}
-    )
+    context = {"form": form, "client": client, "label": label, "submission_key": submission_key}
+    return render(request, "clients/record_form.html", context)
 
 
 @login_required

@@ -7,12 +7,27 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from casework.core.models import Agency, AuditEvent, Credential, Program, StaffRole, Team, TeamMembership, User
+from casework.core.models import (
+    Agency,
+    AuditEvent,
+    Credential,
+    Program,
+    StaffRole,
+    Team,
+    TeamMembership,
+    User,
+)
 
 
 @admin.register(Agency)
 class AgencyAdmin(admin.ModelAdmin):
-    list_display = ("name", "npi", "time_zone", "idle_timeout_minutes", "require_two_factor_for_all")
+    list_display = (
+        "name",
+        "npi",
+        "time_zone",
+        "idle_timeout_minutes",
+        "require_two_factor_for_all",
+    )
     search_fields = ("name", "npi")
 
 
@@ -45,7 +60,15 @@ admin.site.register(Credential)
 class AuditEventAdmin(admin.ModelAdmin):
     """Read-only: the database refuses changes anyway."""
 
-    list_display = ("occurred_at", "actor_label", "action", "object_type", "object_id", "client_id", "agency_id")
+    list_display = (
+        "occurred_at",
+        "actor_label",
+        "action",
+        "object_type",
+        "object_id",
+        "client_id",
+        "agency_id",
+    )
     list_filter = ("action",)
     search_fields = ("actor_label", "object_id", "request_id")
 

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils import timezone
 
 from casework.core.audit import Action, RequestContext, audit_record, current_request
 
@@ -146,3 +147,19 @@ class TwoFactorRequiredMiddleware:
             response["HX-Redirect"] = url
             return response
         return HttpResponseRedirect(url)
+
+
+class AgencyTimeZoneMiddleware:
+    """Times are stored in UTC and shown in the time zone of the signed-in person's agency."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        agency = getattr(request.user, "agency", None) if request.user.is_authenticated else None
+        if agency is not None:
+            timezone.activate(agency.tzinfo)
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

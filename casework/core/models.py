@@ -114,7 +114,9 @@ class Team(models.Model):
     )
     name = models.CharField(max_length=200)
     is_active = models.BooleanField(default=True)
-    members: models.ManyToManyField[User, TeamMembership] = models.ManyToManyField("User", through="TeamMembership", related_name="teams")
+    members: models.ManyToManyField[User, TeamMembership] = models.ManyToManyField(
+        "User", through="TeamMembership", related_name="teams"
+    )
 
     class Meta:
         ordering = ["name"]

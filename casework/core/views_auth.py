@@ -34,10 +34,11 @@ THROTTLED = "Too many wrong codes in a row. Wait a few seconds, then type the ne
 
 
 class EmailAuthenticationForm(AuthenticationForm):
+    # No autofocus: it would skip the skip link and the notice saying why the person is here.
     username = forms.EmailField(
         label="Email",
         max_length=254,
-        widget=forms.EmailInput(attrs={"autocomplete": "username", "autofocus": True}),
+        widget=forms.EmailInput(attrs={"autocomplete": "username"}),
     )
     error_messages = {
         **AuthenticationForm.error_messages,

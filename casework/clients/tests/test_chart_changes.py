@@ -261,3 +261,28 @@ def test_deactivated_staff_keep_their_work(cast: Cast) -> None:
     staff_deactivate(user=author, by=cast.admin)
     flag.refresh_from_db()
     assert flag.created_by == author
+
+
+@pytest.mark.django_db
+def test_double_submitted_chart_record_is_saved_once(cast: Cast, http_as) -> None:  # type: ignore[no-untyped-def]
+    http = http_as(cast.case_manager)
+    data = {"number": "(206) 555-0142", "kind": "mobile", "submission_key": "one-click"}
+    first = http.post(f"/clients/{cast.client.pk}/add/phone/", data)
+    second = http.post(f"/clients/{cast.client.pk}/add/phone/", data)
+    assert first.status_code == second.status_code == 302
+    assert Phone.objects.filter(client=cast.client).count() == 1
+
+
+@pytest.mark.django_db
+def test_times_show_in_the_agencys_time_zone(cast: Cast, http_as) -> None:  # type: ignore[no-untyped-def]
+    cast.agency.time_zone = "Pacific/Honolulu"
+    cast.agency.save()
+    TimelineEvent.objects.create(
+        agency=cast.agency,
+        client=cast.client,
+        kind="x",
+        summary="At noon UTC",
+        occurred_at=datetime.datetime(2026, 6, 1, 12, 0, tzinfo=datetime.UTC),
+    )
+    body = http_as(cast.case_manager).get(f"/clients/{cast.client.pk}/").content.decode()
+    assert "06/01/2026 02:00" in body  # Honolulu is UTC-10

@@ -20,7 +20,9 @@ def test_my_day_lists_the_clients_i_am_primary_for(cast: Cast, http_as) -> None:
 @pytest.mark.django_db
 def test_expiring_credential_is_shown_to_its_holder_and_to_admins(cast: Cast, http_as) -> None:  # type: ignore[no-untyped-def]
     today = cast.agency.today()
-    CredentialFactory(user=cast.case_manager, number="CO60001234", expires_on=today + datetime.timedelta(days=20))
+    CredentialFactory(
+        user=cast.case_manager, number="CO60001234", expires_on=today + datetime.timedelta(days=20)
+    )
     mine = http_as(cast.case_manager).get("/").content.decode()
     assert "CO60001234" in mine and "Renew it" in mine
     admin = http_as(cast.admin).get("/").content.decode()
@@ -31,14 +33,18 @@ def test_expiring_credential_is_shown_to_its_holder_and_to_admins(cast: Cast, ht
 @pytest.mark.django_db
 def test_credentials_far_from_expiry_are_not_shown(cast: Cast, http_as) -> None:  # type: ignore[no-untyped-def]
     today = cast.agency.today()
-    CredentialFactory(user=cast.case_manager, number="CO60009999", expires_on=today + datetime.timedelta(days=200))
+    CredentialFactory(
+        user=cast.case_manager, number="CO60009999", expires_on=today + datetime.timedelta(days=200)
+    )
     assert "CO60009999" not in http_as(cast.case_manager).get("/").content.decode()
 
 
 @pytest.mark.django_db
 def test_expired_credentials_say_expired(cast: Cast, http_as) -> None:  # type: ignore[no-untyped-def]
     today = cast.agency.today()
-    CredentialFactory(user=cast.case_manager, number="CO60005555", expires_on=today - datetime.timedelta(days=2))
+    CredentialFactory(
+        user=cast.case_manager, number="CO60005555", expires_on=today - datetime.timedelta(days=2)
+    )
     assert "expired on" in http_as(cast.case_manager).get("/").content.decode()
 
 
@@ -46,7 +52,11 @@ def test_expired_credentials_say_expired(cast: Cast, http_as) -> None:  # type: 
 def test_warning_window_is_the_agency_setting(cast: Cast, http_as) -> None:  # type: ignore[no-untyped-def]
     cast.agency.credential_warning_days = 10
     cast.agency.save()
-    CredentialFactory(user=cast.case_manager, number="CO60007777", expires_on=cast.agency.today() + datetime.timedelta(days=20))
+    CredentialFactory(
+        user=cast.case_manager,
+        number="CO60007777",
+        expires_on=cast.agency.today() + datetime.timedelta(days=20),
+    )
     assert "CO60007777" not in http_as(cast.case_manager).get("/").content.decode()
 
 

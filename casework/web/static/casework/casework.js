@@ -139,8 +139,19 @@
     schedule(total);
   }
 
+  /* ---- Live search: announce the number of matches, not the whole table ---- */
+  function announceSearchResults() {
+    document.body.addEventListener("htmx:afterSwap", function (event) {
+      var status = document.getElementById("search-status");
+      if (!status || !event.detail.target || event.detail.target.id !== "results") return;
+      var summary = event.detail.target.querySelector("[data-search-summary]");
+      status.textContent = summary ? summary.textContent.replace(/\s+/g, " ").trim() : "";
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     keepDrafts();
+    announceSearchResults();
     submitOnce();
     idleWarning();
   });
