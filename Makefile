@@ -40,11 +40,11 @@ migrations-check: install
 	CASEWORK_TESTING=1 $(BIN)/python manage.py makemigrations --check --dry-run
 
 test-sqlite: install
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2
 
 test-postgres: install
 	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_URL)'.rsplit('/',1)[0]+'/postgres', connect_timeout=3).close()" 2>/dev/null; then \
-		DATABASE_URL=$(PG_URL) $(BIN)/pytest -q; \
+		DATABASE_URL=$(PG_URL) $(BIN)/pytest -q -n 2 --create-db; \
 	elif [ -n "$$CI" ]; then echo "PostgreSQL is not reachable at $(PG_URL); CI needs it." >&2; exit 1; \
 	else echo "PostgreSQL not reachable at $(PG_URL): skipping the PostgreSQL run (set PG_URL to use another server)."; fi
 
