@@ -149,6 +149,27 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
+
+def cache_from_url(url: str) -> dict[str, object]:
+    """locmem:// (one process), redis://host:6379/0 (pip install casework[redis]) or db://table."""
+    scheme, _, rest = url.partition("://")
+    if scheme == "locmem":
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    if scheme in {"redis", "rediss"}:
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    if scheme == "db":
+        return {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": rest or "casework_cache",
+        }
+    raise ImproperlyConfigured(
+        f"CACHE_URL must start with locmem://, redis:// or db://, not {url!r}."
+    )
+
+
+# API throttling counts live in the cache: with several worker processes, share one (Redis or db).
+CACHES = {"default": cache_from_url(env_str("CACHE_URL", "locmem://"))}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "core.User"
 

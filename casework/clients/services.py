@@ -133,6 +133,10 @@ def client_create(
         manager = primary_case_manager or (by if by.has_role("case_manager") else None)
         if manager is not None:
             _assign_primary(client=client, staff=manager, effective=agency.today(), by=by)
+        elif not by.has_role(*access.AGENCY_WIDE_ROLES):
+            raise ClientError(
+                "Choose the primary case manager: otherwise nobody on a team could see the new client."
+            )
         timeline_add(
             client=client,
             kind="registered",

@@ -117,6 +117,10 @@ def client_new(request: HttpRequest) -> HttpResponse:
                 messages.success(
                     request, f"{client.display_name} is registered as {client.record_number}."
                 )
+                if not access.visible_clients(user).filter(pk=client.pk).exists():
+                    return redirect(
+                        "client_list"
+                    )  # assigned to a caseload outside the registrar's teams
                 return redirect("client_chart", client.pk)
     visible_ids = set(
         access.visible_clients(user)

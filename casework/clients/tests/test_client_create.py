@@ -214,3 +214,25 @@ def test_registration_is_audited_without_personal_details(cast: Cast, http_as: S
     )
     assert "Okonjo" not in event.detail and event.actor_id == cast.case_manager.pk
     assert event.occurred_at <= timezone.now()
+
+
+@pytest.mark.django_db
+def test_a_supervisor_must_name_the_primary_case_manager(cast: Cast, http_as: SignIn) -> None:
+    http = http_as(cast.supervisor)
+    refused = http.post("/clients/new/", form_data())
+    assert "Choose the primary case manager" in refused.content.decode()
+    assert not Client.objects.filter(legal_last_name="Okonjo").exists()
+    done = http.post("/clients/new/", form_data(primary_case_manager=cast.case_manager.pk))
+    client = Client.objects.get(legal_last_name="Okonjo")
+    assert done["Location"] == f"/clients/{client.pk}/"
+
+
+@pytest.mark.django_db
+def test_a_client_registered_onto_another_teams_caseload_leads_back_to_the_list(
+    cast: Cast, http_as: SignIn
+) -> None:
+    response = http_as(cast.case_manager).post(
+        "/clients/new/", form_data(primary_case_manager=cast.other_team_cm.pk)
+    )
+    assert response["Location"] == "/clients/"
+    assert Client.objects.get(legal_last_name="Okonjo").care_team.get().staff == cast.other_team_cm

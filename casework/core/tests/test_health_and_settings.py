@@ -53,3 +53,18 @@ def test_deploy_check_is_clean_with_production_settings() -> None:
     }
     result = _run_manage("check", "--deploy", "--fail-level", "WARNING", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_cache_url_chooses_the_backend() -> None:
+    from django.core.exceptions import ImproperlyConfigured
+
+    from casework.settings import cache_from_url
+
+    assert cache_from_url("locmem://")["BACKEND"].endswith("LocMemCache")
+    assert cache_from_url("redis://127.0.0.1:6379/1") == {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:6379/1",
+    }
+    assert cache_from_url("db://shared_cache")["LOCATION"] == "shared_cache"
+    with pytest.raises(ImproperlyConfigured, match="CACHE_URL must start with"):
+        cache_from_url("memcached://x")

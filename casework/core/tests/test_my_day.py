@@ -64,3 +64,9 @@ def test_warning_window_is_the_agency_setting(cast: Cast, http_as) -> None:  # t
 def test_other_agencies_credentials_never_reach_an_admin(cast: Cast, http_as) -> None:  # type: ignore[no-untyped-def]
     CredentialFactory(user=cast.outsider_cm, number="CO60003333", expires_on=cast.agency.today())
     assert cast.outsider_cm.full_name not in http_as(cast.admin).get("/").content.decode()
+
+
+@pytest.mark.django_db
+def test_account_page_shows_roles_and_links_to_api_tokens(cast: Cast, http_as) -> None:  # type: ignore[no-untyped-def]
+    body = http_as(cast.supervisor).get("/account/").content.decode()
+    assert "Supervisor" in body and "/account/api-tokens/" in body and "Sign out everywhere" in body
