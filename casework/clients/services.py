@@ -148,13 +148,44 @@ def client_create(
     return client
 
 
-def client_update(*, client: Client, by: User, data: dict[str, Any]) -> Client:
-    """Change demographics. Names refresh the search keys; every change lands on the timeline."""
+class StaleEdit(ClientError):
+    """Someone else saved the record after this person opened it; nothing was saved."""
+
+    def __init__(self, client: Client, data: dict[str, Any]) -> None:
+        self.client = client
+        self.differences = [
+            (
+                str(getattr(Client._meta.get_field(name), "verbose_name", name)),
+                getattr(client, name),
+            )
+            for name, value in data.items()
+            if getattr(client, name) != value
+        ]
+        super().__init__(
+            "Someone else saved this record while you were editing it, so your changes are not saved yet. "
+            "Check the values it has now (listed below), then save again."
+        )
+
+
+def client_version(client: Client) -> str:
+    """What an edit form carries to notice that someone else saved in between."""
+    return client.updated_at.isoformat()
+
+
+def client_update(
+    *, client: Client, by: User, data: dict[str, Any], expected_version: str = ""
+) -> Client:
+    """Change demographics. Names refresh the search keys; every change lands on the timeline.
+
+    With `expected_version` (from the form), a save over someone else's newer save is refused.
+    """
     _require_edit(by, client)
     if "date_of_birth" in data:
         validate_birth_date(data["date_of_birth"], today=client.agency.today())
     with transaction.atomic():
         client = Client.objects.select_for_update().get(pk=client.pk)
+        if expected_version and client_version(client) != expected_version:
+            raise StaleEdit(client, data)
         changed = [name for name, value in data.items() if getattr(client, name) != value]
         if not changed:
             return client

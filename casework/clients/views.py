@@ -198,20 +198,24 @@ def break_glass(request: HttpRequest, client_id: int) -> HttpResponse:
 def client_edit(request: HttpRequest, client_id: int) -> HttpResponse:
     user = _editor(request)
     client = access.client_or_404(user, client_id)
+    version = request.POST.get("version") or services.client_version(client)
     form = ClientForm(request.POST or None, instance=client, agency=client.agency)
+    stale: services.StaleEdit | None = None
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in ClientForm.Meta.fields}
-        client = Client.objects.get(
-            pk=client.pk
-        )  # the form wrote onto its instance; compare against the stored row
+        stored = Client.objects.get(pk=client.pk)  # the form wrote onto its instance
         try:
-            services.client_update(client=client, by=user, data=data)
+            services.client_update(client=stored, by=user, data=data, expected_version=version)
+        except services.StaleEdit as error:
+            stale, version = error, services.client_version(error.client)
+            form.add_error(None, str(error))
         except ValidationError as error:
             form.add_error(None, error)
         else:
             messages.success(request, "Saved.")
             return redirect("client_chart", client.pk)
-    return render(request, "clients/edit.html", {"form": form, "client": client})
+    context = {"form": form, "client": client, "version": version, "stale": stale}
+    return render(request, "clients/edit.html", context)
 
 
 @login_required

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 
@@ -286,3 +287,34 @@ def test_times_show_in_the_agencys_time_zone(cast: Cast, http_as) -> None:  # ty
     )
     body = http_as(cast.case_manager).get(f"/clients/{cast.client.pk}/").content.decode()
     assert "06/01/2026 02:00" in body  # Honolulu is UTC-10
+
+
+@pytest.mark.django_db
+def test_concurrent_edits_do_not_silently_overwrite_each_other(cast: Cast, http_as) -> None:  # type: ignore[no-untyped-def]
+    base = {
+        "legal_first_name": "María",
+        "legal_last_name": "O'Connor-Núñez",
+        "date_of_birth": "1970-05-17",
+        "sex_for_billing": "U",
+        "primary_language": "English",
+    }
+    opened_version = services.client_version(cast.client)
+    colleague_saves = http_as(cast.colleague).post(
+        f"/clients/{cast.client.pk}/edit/", {**base, "city": "Tacoma", "version": opened_version}
+    )
+    assert colleague_saves.status_code == 302
+    mine = http_as(cast.case_manager).post(
+        f"/clients/{cast.client.pk}/edit/", {**base, "city": "Spokane", "version": opened_version}
+    )
+    body = mine.content.decode()
+    assert mine.status_code == 200 and "Someone else saved this record" in body
+    assert "Tacoma" in body and 'value="Spokane"' in body  # theirs shown, mine kept
+    cast.client.refresh_from_db()
+    assert cast.client.city == "Tacoma"
+    fresh_version = re.search(r'name="version" value="([^"]+)"', body).group(1)  # type: ignore[union-attr]
+    again = http_as(cast.case_manager).post(
+        f"/clients/{cast.client.pk}/edit/", {**base, "city": "Spokane", "version": fresh_version}
+    )
+    assert again.status_code == 302
+    cast.client.refresh_from_db()
+    assert cast.client.city == "Spokane"
