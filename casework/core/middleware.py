@@ -96,7 +96,9 @@ class IdleTimeoutMiddleware:
             if last is not None and now - float(last) > limit:
                 audit_record(actor=user, action=Action.LOGOUT, obj=user, detail={"reason": "idle"})
                 logout(request)
-                return _login_redirect(request, "idle")
+                if request.path not in self.PASSIVE_PATHS:
+                    return _login_redirect(request, "idle")
+                return self.get_response(request)  # the status check answers "signed out" itself
             # Writing the session costs a query; a 30-second granularity is plenty for a timeout.
             if request.path not in self.PASSIVE_PATHS and (last is None or now - float(last) > 30):
                 request.session[LAST_ACTIVITY_KEY] = now

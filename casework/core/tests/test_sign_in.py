@@ -229,3 +229,14 @@ def test_production_settings_hash_passwords_with_argon2() -> None:
 
     with override_settings(PASSWORD_HASHERS=settings.PRODUCTION_PASSWORD_HASHERS):
         assert make_password("a long passphrase").startswith("argon2")
+
+
+@pytest.mark.django_db
+def test_status_check_after_the_idle_limit_answers_signed_out_in_json(cast: Cast) -> None:
+    http = sign_in(HttpClient(), cast.case_manager.email)
+    http.get("/")
+    session = http.session
+    session[LAST_ACTIVITY_KEY] = time.time() - 16 * 60
+    session.save()
+    assert http.get("/session/status").json() == {"authenticated": False, "seconds_left": 0}
+    assert http.get("/").status_code == 302
