@@ -1,4 +1,4 @@
-"""Every write to agencies, staff, roles, teams and credentials: one transaction, audited."""
+"""Writes about staff: accounts, roles, teams, invitations, credentials. Each one transactional and audited."""
 
 from __future__ import annotations
 
@@ -11,16 +11,13 @@ from axes.models import AccessAttempt
 from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
-from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from casework.core import access
 from casework.core.audit import Action, audit_record
@@ -28,13 +25,13 @@ from casework.core.idempotency import submission_claim, submission_complete
 from casework.core.models import (
     Agency,
     Credential,
-    Program,
     Role,
     StaffRole,
     Team,
     TeamMembership,
     User,
 )
+from casework.core.services.agency import require_same_agency
 
 
 class StaffError(Exception):
@@ -43,26 +40,6 @@ class StaffError(Exception):
 
 class EmailTaken(StaffError):
     """The email address already belongs to an account (of this or any agency)."""
-
-
-def two_factor_confirm(*, device: TOTPDevice, by: User) -> None:
-    with transaction.atomic():
-        device.confirmed = True
-        device.save(update_fields=["confirmed"])
-        audit_record(actor=by, action=Action.UPDATE, obj=by, detail={"two_factor": "enabled"})
-
-
-def two_factor_reset(*, user: User, by: User) -> None:
-    """Remove a person's authenticator (lost phone); they set up a new one at next sign-in."""
-    with transaction.atomic():
-        TOTPDevice.objects.filter(user=user).delete()
-        audit_record(actor=by, action=Action.UPDATE, obj=user, detail={"two_factor": "reset"})
-
-
-def sign_out_everywhere(*, user: User) -> None:
-    with transaction.atomic():
-        User.objects.filter(pk=user.pk).update(session_generation=user.session_generation + 1)
-        audit_record(actor=user, action=Action.LOGOUT, obj=user, detail={"scope": "everywhere"})
 
 
 def staff_create(
@@ -210,10 +187,6 @@ def staff_reactivate(*, user: User, by: User) -> None:
         audit_record(actor=by, action=Action.UPDATE, obj=user, detail={"active": True})
 
 
-def invitation_token(user: User) -> str:
-    return default_token_generator.make_token(user)
-
-
 def credential_save(*, credential: Credential, by: User) -> Credential:
     credential.full_clean()
     with transaction.atomic():
@@ -233,16 +206,6 @@ def credential_attest(*, credential: Credential, by: User, on: datetime.date) ->
             actor=by, action=Action.UPDATE, obj=credential, detail={"attested_on": on.isoformat()}
         )
     return credential
-
-
-class AgencySetupError(Exception):
-    """A program, team or agency-settings change that cannot be made, with a message for the admin."""
-
-
-def _require_same_agency(agency_id: int | None, by: User) -> None:
-    """Defence in depth: views already scope objects to the admin's agency."""
-    if agency_id != access.agency_id_of(by):
-        raise PermissionDenied("That belongs to another agency.")
 
 
 @dataclass(frozen=True)
@@ -266,7 +229,7 @@ def staff_invite(
     submission_key: str = "",
 ) -> Invitation:
     """Add a staff member who will choose their own password; a repeated submission adds no one."""
-    _require_same_agency(agency.pk, by)
+    require_same_agency(agency.pk, by)
     with transaction.atomic():
         submission = submission_claim(agency=agency, purpose="staff_invite", key=submission_key)
         if submission.earlier_object_id is not None:
@@ -295,7 +258,7 @@ def invitation_link(*, user: User, site_url: str) -> str:
         "password_reset_confirm",
         kwargs={
             "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
-            "token": invitation_token(user),
+            "token": default_token_generator.make_token(user),
         },
     )
     return f"{site_url.rstrip('/')}{path}"
@@ -303,7 +266,7 @@ def invitation_link(*, user: User, site_url: str) -> str:
 
 def staff_invitation_send(*, user: User, by: User, site_url: str) -> None:
     """Email a person who has not chosen a password yet the link to choose one."""
-    _require_same_agency(user.agency_id, by)
+    require_same_agency(user.agency_id, by)
     if not user.is_active:
         raise StaffError(f"{user.full_name} is deactivated; reactivate them before inviting them.")
     if user.has_usable_password():
@@ -328,7 +291,7 @@ def staff_invitation_send(*, user: User, by: User, site_url: str) -> None:
 
 def staff_unlock_sign_in(*, user: User, by: User) -> int:
     """Lift a sign-in lockout (django-axes) after too many wrong passwords; returns attempts cleared."""
-    _require_same_agency(user.agency_id, by)
+    require_same_agency(user.agency_id, by)
     with transaction.atomic():
         names = set(
             AccessAttempt.objects.filter(username__iexact=user.email).values_list(
@@ -343,158 +306,3 @@ def staff_unlock_sign_in(*, user: User, by: User) -> int:
             detail={"sign_in": "unlocked", "attempts_cleared": cleared},
         )
     return cleared
-
-
-def _name_taken(queryset: QuerySet[Any], *, name: str, exclude_pk: int | None) -> bool:
-    return queryset.filter(name__iexact=name).exclude(pk=exclude_pk).exists()
-
-
-def program_create(
-    *, agency: Agency, by: User, name: str, code: str = "", description: str = ""
-) -> Program:
-    """Add a program clients can be enrolled in."""
-    _require_same_agency(agency.pk, by)
-    name = name.strip()
-    with transaction.atomic():
-        if _name_taken(Program.objects.filter(agency=agency), name=name, exclude_pk=None):
-            raise AgencySetupError(f"There is already a program called “{name}”.")
-        program = Program(
-            agency=agency, name=name, code=code.strip(), description=description.strip()
-        )
-        program.full_clean()
-        program.save()
-        audit_record(actor=by, action=Action.CREATE, obj=program, detail={"name": name})
-    return program
-
-
-def program_update(
-    *, program: Program, by: User, name: str, code: str = "", description: str = ""
-) -> Program:
-    """Rename a program or change its code and description."""
-    _require_same_agency(program.agency_id, by)
-    wanted = {"name": name.strip(), "code": code.strip(), "description": description.strip()}
-    with transaction.atomic():
-        program = Program.objects.select_for_update().get(pk=program.pk)
-        if _name_taken(
-            Program.objects.filter(agency_id=program.agency_id),
-            name=wanted["name"],
-            exclude_pk=program.pk,
-        ):
-            raise AgencySetupError(f"There is already a program called “{wanted['name']}”.")
-        changed = [field for field, value in wanted.items() if getattr(program, field) != value]
-        for field in changed:
-            setattr(program, field, wanted[field])
-        if changed:
-            program.full_clean()
-            program.save(update_fields=changed)
-            audit_record(actor=by, action=Action.UPDATE, obj=program, detail={"fields": changed})
-    return program
-
-
-def program_set_active(*, program: Program, by: User, active: bool) -> Program:
-    """Close a program to new work (its history and teams stay) or reopen it."""
-    _require_same_agency(program.agency_id, by)
-    with transaction.atomic():
-        Program.objects.filter(pk=program.pk).update(is_active=active)
-        program.is_active = active
-        audit_record(actor=by, action=Action.UPDATE, obj=program, detail={"active": active})
-    return program
-
-
-def _check_program(program: Program | None, by: User) -> None:
-    if program is not None:
-        _require_same_agency(program.agency_id, by)
-
-
-def team_create(*, agency: Agency, by: User, name: str, program: Program | None = None) -> Team:
-    """Add a team; members and supervisors are chosen on each staff member's page."""
-    _require_same_agency(agency.pk, by)
-    _check_program(program, by)
-    name = name.strip()
-    with transaction.atomic():
-        if _name_taken(Team.objects.filter(agency=agency), name=name, exclude_pk=None):
-            raise AgencySetupError(f"There is already a team called “{name}”.")
-        team = Team(agency=agency, name=name, program=program)
-        team.full_clean()
-        team.save()
-        audit_record(
-            actor=by,
-            action=Action.CREATE,
-            obj=team,
-            detail={"name": name, "program": program.pk if program else None},
-        )
-    return team
-
-
-def team_update(*, team: Team, by: User, name: str, program: Program | None) -> Team:
-    """Rename a team or move it to another program."""
-    _require_same_agency(team.agency_id, by)
-    _check_program(program, by)
-    with transaction.atomic():
-        team = Team.objects.select_for_update().get(pk=team.pk)
-        name = name.strip()
-        if _name_taken(
-            Team.objects.filter(agency_id=team.agency_id), name=name, exclude_pk=team.pk
-        ):
-            raise AgencySetupError(f"There is already a team called “{name}”.")
-        changed = []
-        if team.name != name:
-            team.name = name
-            changed.append("name")
-        if team.program_id != (program.pk if program else None):
-            team.program = program
-            changed.append("program")
-        if changed:
-            team.full_clean()
-            team.save(update_fields=changed)
-            audit_record(actor=by, action=Action.UPDATE, obj=team, detail={"fields": changed})
-    return team
-
-
-def team_set_active(*, team: Team, by: User, active: bool) -> Team:
-    """Retire a team (memberships stay for the record, but no longer widen anyone's caseload) or revive it."""
-    _require_same_agency(team.agency_id, by)
-    with transaction.atomic():
-        Team.objects.filter(pk=team.pk).update(is_active=active)
-        team.is_active = active
-        audit_record(actor=by, action=Action.UPDATE, obj=team, detail={"active": active})
-    return team
-
-
-AGENCY_SETTINGS_FIELDS = (
-    "name",
-    "time_zone",
-    "npi",
-    "tax_id",
-    "address_line1",
-    "address_line2",
-    "city",
-    "state",
-    "postal_code",
-    "phone",
-    "idle_timeout_minutes",
-    "require_two_factor_for_all",
-    "billing_sees_narratives",
-    "credential_warning_days",
-    "break_glass_minutes",
-)
-
-
-def agency_update(*, agency: Agency, by: User, **fields: Any) -> Agency:
-    """Change the agency's own settings (identity, address, security and warning periods)."""
-    _require_same_agency(agency.pk, by)
-    unknown = set(fields) - set(AGENCY_SETTINGS_FIELDS)
-    if unknown:
-        raise AgencySetupError(
-            f"These settings cannot be changed here: {', '.join(sorted(unknown))}."
-        )
-    with transaction.atomic():
-        agency = Agency.objects.select_for_update().get(pk=agency.pk)
-        changed = [name for name, value in fields.items() if getattr(agency, name) != value]
-        for name in changed:
-            setattr(agency, name, fields[name])
-        if changed:
-            agency.full_clean()
-            agency.save(update_fields=changed)
-            audit_record(actor=by, action=Action.UPDATE, obj=agency, detail={"fields": changed})
-    return agency

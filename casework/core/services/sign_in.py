@@ -1,0 +1,31 @@
+"""Writes about signing in: two-factor devices and ending sessions. Each one transactional and audited."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from casework.core.audit import Action, audit_record
+from casework.core.models import (
+    User,
+)
+
+
+def two_factor_confirm(*, device: TOTPDevice, by: User) -> None:
+    with transaction.atomic():
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        audit_record(actor=by, action=Action.UPDATE, obj=by, detail={"two_factor": "enabled"})
+
+
+def two_factor_reset(*, user: User, by: User) -> None:
+    """Remove a person's authenticator (lost phone); they set up a new one at next sign-in."""
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user).delete()
+        audit_record(actor=by, action=Action.UPDATE, obj=user, detail={"two_factor": "reset"})
+
+
+def sign_out_everywhere(*, user: User) -> None:
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(session_generation=user.session_generation + 1)
+        audit_record(actor=user, action=Action.LOGOUT, obj=user, detail={"scope": "everywhere"})
