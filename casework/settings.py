@@ -114,6 +114,9 @@ if TESTING:
     # Django itself reloads a session it has just flushed (e.g. after "sign out everywhere").
     ZEAL_ALLOWLIST = [{"model": "sessions.Session"}]
 
+# Messages often name a client; keep them server-side, not in a (signed, readable) cookie.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+
 ROOT_URLCONF = "casework.urls"
 WSGI_APPLICATION = "casework.wsgi.application"
 

@@ -40,7 +40,7 @@ from casework.api.serializers import (
 from casework.clients import selectors, services
 from casework.clients.models import CareTeamMember, Client
 from casework.core import access
-from casework.core.audit import Action, audit_record
+from casework.core.audit import Action, audit_reads, audit_record
 from casework.core.models import IdempotencyKey, Program, TeamMembership, User
 
 # A search returns its best matches, not the whole registry; page through at most this many.
@@ -179,6 +179,7 @@ class ClientViewSet(AgencyViewSet):
             if not include_inactive:
                 clients = clients.filter(status=Client.Status.ACTIVE)
             page = self.paginate_queryset(clients)
+        audit_reads(actor=self.user, client_ids=[c.pk for c in page or []], section="api list")
         return self.get_paginated_response(ClientSerializer(page, many=True).data)
 
     def retrieve(self, request: Request, pk: str) -> Response:

@@ -7,6 +7,7 @@ import datetime
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from casework.clients.validators import validate_icd10_code, validate_phone
 from casework.core.models import Agency, Program
@@ -308,6 +309,13 @@ class CareTeamMember(ClientRecord):
     class Meta:
         ordering = ["role", "start_on"]
         indexes = [models.Index(fields=["agency", "staff", "end_on"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client"],
+                condition=Q(role="primary", end_on__isnull=True),
+                name="one_open_primary_per_client",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_role_display()} from {self.start_on:%Y-%m-%d}"
@@ -371,4 +379,4 @@ class BreakGlassAccess(models.Model):
         indexes = [models.Index(fields=["user", "client", "expires_at"])]
 
     def __str__(self) -> str:
-        return f"Emergency access until {self.expires_at:%Y-%m-%d %H:%M}"
+        return f"Emergency access until {timezone.localtime(self.expires_at):%Y-%m-%d %H:%M}"

@@ -28,6 +28,7 @@ from casework.core import access
 from casework.core.models import User
 
 SEARCH_LIMIT = 50
+CANDIDATE_LIMIT = 2000  # name-key matches ranked in Python per search
 DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m-%d-%Y", "%m/%d/%y")
 _IDENTIFIER_LIKE = re.compile(r"^[A-Za-z0-9\-]*\d[A-Za-z0-9\-]*$")
 
@@ -111,12 +112,19 @@ def client_search(
         return SearchResult(list(_with_list_columns(by_identifier, today)[:limit]), "identifier")
 
     return SearchResult(
-        _search_by_name(visible=visible, query=query, today=today, limit=limit), "name"
+        _search_by_name(
+            visible=visible,
+            agency_id=access.agency_id_of(user),
+            query=query,
+            today=today,
+            limit=limit,
+        ),
+        "name",
     )
 
 
 def _search_by_name(
-    *, visible: QuerySet[Client], query: str, today: datetime.date, limit: int
+    *, visible: QuerySet[Client], agency_id: int, query: str, today: datetime.date, limit: int
 ) -> list[Client]:
     query_tokens = search.tokens(query)[:5]
     if not query_tokens:
@@ -124,11 +132,15 @@ def _search_by_name(
     # Candidates must match the longest word (the most selective); ranking checks the rest.
     anchor = max(query_tokens, key=len)
     candidate_ids = (
-        NameKey.objects.filter(key__in=search.query_keys(anchor))
+        NameKey.objects.filter(
+            agency_id=agency_id,
+            key__in=search.query_keys(anchor),
+            client_id__in=visible.values("id"),
+        )
         .values("client_id")
         .annotate(hits=Count("id"))
         .order_by("-hits")
-        .values_list("client_id", flat=True)[:2000]
+        .values_list("client_id", flat=True)[:CANDIDATE_LIMIT]
     )
     candidates = visible.filter(id__in=list(candidate_ids)).only(
         "id", "search_name", "legal_first_name", "legal_last_name", "preferred_name"

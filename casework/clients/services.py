@@ -221,6 +221,8 @@ def _require_edit(by: User, client: Client) -> None:
         or not access.visible_clients(by).filter(pk=client.pk).exists()
     ):
         raise ClientError("You may not change this chart.")
+    if client.status == Client.Status.MERGED:
+        raise ClientError("This record was merged into another one; make changes there.")
 
 
 def chart_record_save(
@@ -291,6 +293,9 @@ def caseload_reassign(
     """Hand a client to another primary case manager from a date; the history keeps who had them when."""
     _require_edit(by, client)
     with transaction.atomic():
+        Client.objects.select_for_update().filter(
+            pk=client.pk
+        ).first()  # one reassignment at a time
         assignment = _assign_primary(client=client, staff=to, effective=effective, by=by)
         timeline_add(
             client=client,
@@ -349,8 +354,12 @@ def care_team_end(*, member: CareTeamMember, end_on: datetime.date, by: User) ->
 
 
 def safety_flag_resolve(*, flag: SafetyFlag, by: User) -> None:
+    """Take a flag off the chart; it stays in the history. Doing it twice changes nothing."""
     _require_edit(by, flag.client)
     with transaction.atomic():
+        flag = SafetyFlag.objects.select_for_update().get(pk=flag.pk)
+        if not flag.is_active:
+            return
         flag.is_active = False
         flag.save(update_fields=["is_active"])
         timeline_add(
@@ -408,6 +417,17 @@ def _related_to_client() -> list[models.ForeignKey[Any, Any]]:
     return fields
 
 
+def _close_duplicate_primary(*, survivor: Client, duplicate: Client, on: datetime.date) -> None:
+    """A client has one primary case manager: the survivor's stays, the duplicate's becomes history."""
+    open_primary = CareTeamMember.objects.filter(
+        role=CareTeamMember.Role.PRIMARY, end_on__isnull=True
+    )
+    if open_primary.filter(client=survivor).exists():
+        for assignment in open_primary.filter(client=duplicate):
+            assignment.end_on = max(on, assignment.start_on)
+            assignment.save(update_fields=["end_on"])
+
+
 def client_merge(*, survivor: Client, duplicate: Client, by: User) -> Client:
     """Fold a duplicate record into the survivor. The duplicate stays, marked merged, pointing at it."""
     if not access.may_merge_clients(by):
@@ -424,6 +444,7 @@ def client_merge(*, survivor: Client, duplicate: Client, by: User) -> Client:
         survivor, duplicate = locked[survivor.pk], locked[duplicate.pk]
         if Client.Status.MERGED in (survivor.status, duplicate.status):
             raise ClientError("One of these records was already merged.")
+        _close_duplicate_primary(survivor=survivor, duplicate=duplicate, on=by.agency.today())  # type: ignore[union-attr]
         moved: dict[str, int] = {}
         for field in _related_to_client():
             if field.model is NameKey:

@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from casework.clients import selectors, services
@@ -188,7 +189,7 @@ def break_glass(request: HttpRequest, client_id: int) -> HttpResponse:
         else:
             messages.warning(
                 request,
-                f"Emergency access until {grant.expires_at:%H:%M}. Your supervisor is told.",
+                f"Emergency access until {timezone.localtime(grant.expires_at):%H:%M}. Your supervisor is told.",
             )
             return redirect("client_chart", client.pk)
     return render(request, "clients/break_glass.html", {"client": client, "form": form}, status=400)
@@ -198,6 +199,8 @@ def break_glass(request: HttpRequest, client_id: int) -> HttpResponse:
 def client_edit(request: HttpRequest, client_id: int) -> HttpResponse:
     user = _editor(request)
     client = access.client_or_404(user, client_id)
+    if request.method == "GET":
+        services.audit_chart_read(user=user, client=client, what="edit")
     version = request.POST.get("version") or services.client_version(client)
     form = ClientForm(request.POST or None, instance=client, agency=client.agency)
     stale: services.StaleEdit | None = None
@@ -222,6 +225,8 @@ def client_edit(request: HttpRequest, client_id: int) -> HttpResponse:
 def chart_record_add(request: HttpRequest, client_id: int, section: str) -> HttpResponse:
     user = _editor(request)
     client = access.client_or_404(user, client_id)
+    if request.method == "GET":
+        services.audit_chart_read(user=user, client=client, what="record form")
     if section not in SECTION_FORMS:
         raise Http404("No such section.")
     form_class, label = SECTION_FORMS[section]
@@ -262,6 +267,8 @@ def flag_resolve(request: HttpRequest, client_id: int, flag_id: int) -> HttpResp
 def care_team(request: HttpRequest, client_id: int) -> HttpResponse:
     user = _editor(request)
     client = access.client_or_404(user, client_id)
+    if request.method == "GET":
+        services.audit_chart_read(user=user, client=client, what="care team")
     staff = _assignable_staff(user)
     today = client.agency.today()
     reassign = ReassignForm(

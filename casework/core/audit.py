@@ -124,6 +124,47 @@ def audit_record(
     return event
 
 
+def audit_reads(*, actor: User, client_ids: list[int], section: str) -> None:
+    """One VIEW entry per client shown (e.g. an API list page), appended under a single lock."""
+    if not client_ids:
+        return
+    context = current_request.get(NO_REQUEST)
+    chain = actor.agency_id or 0
+    with transaction.atomic():
+        _lock_chain(chain)
+        last = (
+            AuditEvent.objects.filter(chain=chain)
+            .order_by("-seq")
+            .values_list("seq", "hash")
+            .first()
+        )
+        seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+        now = timezone.now()
+        events = []
+        for client_id in client_ids:
+            event = AuditEvent(
+                chain=chain,
+                seq=seq,
+                occurred_at=now,
+                agency_id=actor.agency_id,
+                actor_id=actor.pk,
+                actor_label=actor.email[:254],
+                action=Action.VIEW,
+                object_type="clients.client",
+                object_id=str(client_id),
+                client_id=client_id,
+                ip=context.ip[:45],
+                user_agent=context.user_agent[:300],
+                request_id=context.request_id[:64],
+                detail=json.dumps({"section": section}, sort_keys=True, separators=(",", ":")),
+                prev_hash=prev_hash,
+            )
+            event.hash = _hash_fields(event)
+            events.append(event)
+            seq, prev_hash = seq + 1, event.hash
+        AuditEvent.objects.bulk_create(events)
+
+
 @dataclass(frozen=True)
 class ChainBreak:
     event_id: int

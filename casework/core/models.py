@@ -238,7 +238,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def needs_two_factor(self) -> bool:
-        if self.has_role(*TWO_FACTOR_ROLES):
+        if self.is_staff or self.is_superuser or self.has_role(*TWO_FACTOR_ROLES):
             return True
         return bool(self.agency and self.agency.require_two_factor_for_all)
 

@@ -147,21 +147,20 @@ def _csv(user: User, events: QuerySet[AuditEvent], form: AuditFilterForm) -> Str
 def _csv_rows(user: User, writer: Any, batch: list[AuditEvent]) -> Iterator[str]:
     numbers = _record_numbers(user, batch)
     for e in batch:
-        yield writer.writerow(
-            [
-                e.occurred_at.isoformat(),
-                e.actor_label,
-                e.action,
-                f"{e.object_type}#{e.object_id}",
-                numbers.get(e.client_id or 0, ""),
-                e.ip,
-                _csv_safe(e.user_agent),
-                e.request_id,
-                e.hash,
-            ]
-        )
+        cells = [
+            e.occurred_at.isoformat(),
+            e.actor_label,
+            e.action,
+            f"{e.object_type}#{e.object_id}",
+            numbers.get(e.client_id or 0, ""),
+            e.ip,
+            e.user_agent,
+            e.request_id,
+            e.hash,
+        ]
+        yield writer.writerow([_csv_safe(str(cell)) for cell in cells])
 
 
 def _csv_safe(value: str) -> str:
-    """Stop spreadsheet formula injection from text a browser controls."""
+    """Stop spreadsheet formula injection: sign-in names and user agents are typed by anyone."""
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

@@ -185,3 +185,37 @@ def test_client_list_query_count_does_not_grow_with_the_caseload(cast: Cast, htt
         assign(c, cast.case_manager)
         SafetyFlag.objects.create(agency=cast.agency, client=c, kind="dog", created_by=cast.admin)
     assert count() == small
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("path", "section"),
+    [("", "chart"), ("edit/", "edit"), ("care-team/", "care team"), ("add/phone/", "record form")],
+)
+def test_every_chart_page_read_is_audited(cast: Cast, http_as, path: str, section: str) -> None:  # type: ignore[no-untyped-def]
+    http_as(cast.case_manager).get(f"/clients/{cast.client.pk}/{path}")
+    event = AuditEvent.objects.filter(client_id=cast.client.pk, action="view").latest("id")
+    assert event.actor_id == cast.case_manager.pk and f'"section":"{section}"' in event.detail
+
+
+@pytest.mark.django_db
+def test_api_list_audits_each_client_returned_and_keeps_the_chain(cast: Cast, client) -> None:  # type: ignore[no-untyped-def]
+    from casework.api.authentication import token_generate
+    from casework.core.audit import audit_chain_breaks
+    from casework.core.models import ApiToken
+
+    raw, prefix, digest = token_generate()
+    ApiToken.objects.create(
+        agency=cast.agency,
+        user=cast.case_manager,
+        name="t",
+        prefix=prefix,
+        digest=digest,
+        expires_at=datetime.datetime(2099, 1, 1, tzinfo=datetime.UTC),
+    )
+    response = client.get("/api/v1/clients/", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert response.status_code == 200
+    assert AuditEvent.objects.filter(
+        client_id=cast.client.pk, action="view", detail__contains="api list"
+    ).exists()
+    assert list(audit_chain_breaks()) == []

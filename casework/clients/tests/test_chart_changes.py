@@ -318,3 +318,25 @@ def test_concurrent_edits_do_not_silently_overwrite_each_other(cast: Cast, http_
     assert again.status_code == 302
     cast.client.refresh_from_db()
     assert cast.client.city == "Spokane"
+
+
+@pytest.mark.django_db
+def test_merging_two_assigned_records_leaves_one_primary_case_manager(cast: Cast) -> None:
+    duplicate = ClientFactory(agency=cast.agency)
+    assign(duplicate, cast.colleague)
+    services.client_merge(survivor=cast.client, duplicate=duplicate, by=cast.admin)
+    open_primaries = CareTeamMember.objects.filter(
+        client=cast.client, role="primary", end_on__isnull=True
+    )
+    assert [m.staff for m in open_primaries] == [cast.case_manager]
+    assert CareTeamMember.objects.filter(
+        client=cast.client, staff=cast.colleague, end_on__isnull=False
+    ).exists()
+
+
+@pytest.mark.django_db
+def test_the_database_refuses_a_second_open_primary(cast: Cast) -> None:
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        assign(cast.client, cast.colleague)

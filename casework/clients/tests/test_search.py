@@ -139,3 +139,15 @@ def test_every_single_edit_shares_a_key_with_the_original(word: str, data: st.Da
     for typo in edits:
         if len(typo) >= 3:
             assert search.query_keys(typo) & search.name_keys([original]), (original, typo)
+
+
+@pytest.mark.django_db
+def test_other_agencies_with_many_similar_names_do_not_crowd_out_ours(
+    cast: Cast, smith: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for _ in range(12):
+        ClientFactory(
+            agency=cast.outsider_agency, legal_first_name="Jonathan", legal_last_name="Smith"
+        )
+    monkeypatch.setattr("casework.clients.selectors.CANDIDATE_LIMIT", 10)
+    assert smith in client_search(user=cast.case_manager, query="Smith").clients

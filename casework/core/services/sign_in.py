@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import F
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from casework.core.audit import Action, audit_record
@@ -27,5 +28,5 @@ def two_factor_reset(*, user: User, by: User) -> None:
 
 def sign_out_everywhere(*, user: User) -> None:
     with transaction.atomic():
-        User.objects.filter(pk=user.pk).update(session_generation=user.session_generation + 1)
+        User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
         audit_record(actor=user, action=Action.LOGOUT, obj=user, detail={"scope": "everywhere"})

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -176,7 +177,7 @@ def staff_deactivate(*, user: User, by: User) -> None:
         User.objects.filter(pk=user.pk).update(
             is_active=False,
             deactivated_at=timezone.now(),
-            session_generation=user.session_generation + 1,
+            session_generation=F("session_generation") + 1,
         )
         audit_record(actor=by, action=Action.UPDATE, obj=user, detail={"active": False})
 

@@ -63,7 +63,12 @@ def test_access_ends_with_the_care_team_assignment(cast: Cast) -> None:
 @pytest.mark.django_db
 def test_future_assignment_gives_no_access_yet(cast: Cast) -> None:
     newcomer = UserFactory(agency=cast.agency, roles=["case_manager"])
-    assign(cast.other_client, newcomer, start_on=cast.agency.today() + datetime.timedelta(days=3))
+    assign(
+        cast.other_client,
+        newcomer,
+        role="case_manager",
+        start_on=cast.agency.today() + datetime.timedelta(days=3),
+    )
     assert cast.other_client not in visible(newcomer)
 
 

@@ -61,8 +61,13 @@ def test_csv_cells_cannot_start_a_spreadsheet_formula(cast: Cast, http_as) -> No
     http = http_as(cast.case_manager)
     http.get(f"/clients/{cast.client.pk}/", HTTP_USER_AGENT='=HYPERLINK("http://x")')
     response = http_as(cast.admin).get("/audit/", {"format": "csv"})
+    audit_record(
+        actor=None, action=Action.LOGIN_FAILED, actor_label="=1+2@x.co", agency_id=cast.agency.pk
+    )
+    response = http_as(cast.admin).get("/audit/", {"format": "csv"})
     text = b"".join(response.streaming_content).decode()  # type: ignore[attr-defined]
     assert "'=HYPERLINK" in text
+    assert "'=1+2@x.co" in text
 
 
 @pytest.mark.django_db

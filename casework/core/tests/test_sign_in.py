@@ -240,3 +240,28 @@ def test_status_check_after_the_idle_limit_answers_signed_out_in_json(cast: Cast
     session.save()
     assert http.get("/session/status").json() == {"authenticated": False, "seconds_left": 0}
     assert http.get("/").status_code == 302
+
+
+@pytest.mark.django_db
+def test_platform_operators_need_two_factor_for_the_django_admin(cast: Cast) -> None:
+    operator = User.objects.create_superuser(
+        "ops@platform.example", PASSWORD, first_name="Op", last_name="S"
+    )
+    http = sign_in(HttpClient(), operator.email)
+    assert http.get("/django-admin/")["Location"].startswith("/account/two-factor/setup/")
+
+
+@pytest.mark.django_db
+def test_django_admin_is_read_only(cast: Cast) -> None:
+    from casework.testing.personas import sign_in as verified_sign_in
+
+    operator = User.objects.create_superuser(
+        "ops@platform.example", PASSWORD, first_name="Op", last_name="S"
+    )
+    http = verified_sign_in(HttpClient(), operator)
+    assert http.get(f"/django-admin/core/user/{cast.case_manager.pk}/change/").status_code == 200
+    refused = http.post(
+        f"/django-admin/core/user/{cast.case_manager.pk}/change/", {"email": "x@y.example"}
+    )
+    assert refused.status_code == 403
+    assert http.get("/django-admin/core/user/add/").status_code == 403
