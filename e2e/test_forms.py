@@ -105,3 +105,22 @@ def test_the_same_registration_sent_twice_at_once_creates_exactly_one_client(
     assert Client.objects.filter(legal_last_name="Sentwice").count() == 1
     client = Client.objects.get(legal_last_name="Sentwice")
     assert statuses == [[200, f"/clients/{client.pk}/"]] * 2
+
+
+def test_the_next_person_on_a_shared_computer_never_sees_what_the_last_one_typed(
+    page: Any, sign_in: Callable[..., None]
+) -> None:
+    demo = seed_demo(clients=2, seed=1)
+    sign_in(page, CASE_MANAGER, DEMO_PASSWORD)
+    page.goto("/clients/new/")
+    page.get_by_label("Legal first name").fill("Private")
+    page.get_by_label("Address notes").fill("Lives above the pharmacy")
+    age_the_session(page, demo.agency.idle_timeout_minutes * 60 + 60)
+    page.get_by_role("button", name="Register").click()
+    expect(page).to_have_url(re.compile(r"/login/"))
+
+    sign_in(page, f"jordan@{DEMO_DOMAIN}", DEMO_PASSWORD)  # a colleague sits down at the same tab
+    page.goto("/clients/new/")
+    expect(page.get_by_label("Legal first name")).to_have_value("")
+    expect(page.get_by_label("Address notes")).to_have_value("")
+    expect(page.get_by_text(RESTORED)).to_have_count(0)

@@ -20,7 +20,7 @@
   function readFields(form) {
     var data = {};
     Array.prototype.forEach.call(form.elements, function (el) {
-      if (!el.name || el.type === "password" || el.type === "hidden" || el.type === "file" || el.type === "submit") return;
+      if (!keepable(el) || el.type === "submit") return;
       if (el.type === "checkbox" || el.type === "radio") { if (el.checked) data[el.name + "=" + el.value] = true; }
       else data[el.name] = el.value;
     });
@@ -29,21 +29,30 @@
 
   function writeFields(form, data) {
     Array.prototype.forEach.call(form.elements, function (el) {
-      if (!el.name || el.type === "password" || el.type === "hidden" || el.type === "file") return;
+      if (!keepable(el)) return;
       if (el.type === "checkbox" || el.type === "radio") el.checked = !!data[el.name + "=" + el.value];
       else if (Object.prototype.hasOwnProperty.call(data, el.name)) el.value = data[el.name];
     });
   }
 
+  /* Hidden fields are kept too: the record version (so a stale edit is still caught after
+     signing in again) and the submission key (so a resend cannot make a second record). */
+  function keepable(el) {
+    return el.name && el.type !== "password" && el.type !== "file" && el.name !== "csrfmiddlewaretoken";
+  }
+
   function keepDrafts() {
-    // A draft whose form was submitted and led elsewhere (not to sign-in) was saved: forget it.
+    var me = document.body.dataset.user || "";
     if (!onAuthPage()) {
       for (var i = sessionStorage.length - 1; i >= 0; i--) {
         var key = sessionStorage.key(i);
         if (!key || key.indexOf(DRAFT_PREFIX) !== 0) continue;
         try {
           var saved = JSON.parse(sessionStorage.getItem(key));
-          if (saved.submitted && saved.page !== window.location.pathname) sessionStorage.removeItem(key);
+          // Someone else's typing (a shared computer) is never shown to the next person.
+          if (saved.user !== me) sessionStorage.removeItem(key);
+          // A draft whose form was submitted and led elsewhere (not to sign-in) was saved: forget it.
+          else if (saved.submitted && saved.page !== window.location.pathname) sessionStorage.removeItem(key);
         } catch (e) { sessionStorage.removeItem(key); }
       }
     }
@@ -62,7 +71,7 @@
         } catch (e) { sessionStorage.removeItem(key); }
       }
       var save = function (submitted) {
-        sessionStorage.setItem(key, JSON.stringify({ fields: readFields(form), page: window.location.pathname, submitted: submitted }));
+        sessionStorage.setItem(key, JSON.stringify({ fields: readFields(form), page: window.location.pathname, submitted: submitted, user: me }));
       };
       form.addEventListener("input", function () { save(false); });
       form.addEventListener("change", function () { save(false); });
