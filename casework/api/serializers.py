@@ -157,9 +157,30 @@ class ClientCreateSerializer(_ClientInput):
         help_text="Medicare beneficiary identifier, e.g. 1EG4TE5MK73.",
     )
 
+    primary_case_manager_id = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        write_only=True,
+        help_text="Staff id of the primary case manager; needed unless you are a case manager or see the whole agency.",
+    )
+
     class Meta:
         model = Client
-        fields = [*DEMOGRAPHIC_FIELDS, "providerone_id", "medicare_mbi"]
+        fields = [*DEMOGRAPHIC_FIELDS, "providerone_id", "medicare_mbi", "primary_case_manager_id"]
+
+    def validate_primary_case_manager_id(self, value: int | None) -> User | None:
+        if value is None:
+            return None
+        manager = (
+            User.objects.filter(pk=value, agency=self.context["agency"], is_active=True)
+            .filter(role_rows__role__in=[Role.CASE_MANAGER, Role.SUPERVISOR])
+            .first()
+        )
+        if manager is None:
+            raise serializers.ValidationError(
+                "No active case manager or supervisor of your agency has this id."
+            )
+        return manager
 
     def _identifier(self, kind: str, value: str) -> str:
         cleaned = normalize_identifier(kind, value)

@@ -41,13 +41,10 @@ from casework.clients import selectors, services
 from casework.clients.models import CareTeamMember, Client
 from casework.core import access
 from casework.core.audit import Action, audit_reads, audit_record
-from casework.core.models import IdempotencyKey, Program, TeamMembership, User
+from casework.core.models import Program, TeamMembership, User
 
 # A search returns its best matches, not the whole registry; page through at most this many.
 API_SEARCH_LIMIT = 200
-IDEMPOTENCY_PURPOSE = (
-    "client_create"  # the purpose clients.services.client_create claims keys under
-)
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     name="Idempotency-Key",
@@ -197,33 +194,20 @@ class ClientViewSet(AgencyViewSet):
         agency = self.user.agency
         serializer = ClientCreateSerializer(data=request.data, context={"agency": agency})
         serializer.is_valid(raise_exception=True)
-        replay = (
-            bool(key)
-            and IdempotencyKey.objects.filter(
-                agency=agency, purpose=IDEMPOTENCY_PURPOSE, key=key
-            ).exists()
-        )
         try:
-            client = services.client_create(
+            registration = services.client_create(
                 by=self.user,
                 data=serializer.demographics(),
                 identifiers=serializer.identifiers(),
+                primary_case_manager=serializer.validated_data.get("primary_case_manager_id"),
                 submission_key=key,
             )
         except DjangoValidationError as error:
             raise drf_error(error) from None
         except services.ClientError as error:
             raise exceptions.PermissionDenied(str(error)) from None
-        if replay and client.created_by_id != self.user.pk:
-            return Response(
-                {
-                    "detail": "This Idempotency-Key was already used by someone else; send a new one."
-                },
-                status=status.HTTP_409_CONFLICT,
-            )
-        return self._output(
-            self._reloaded(client), status.HTTP_200_OK if replay else status.HTTP_201_CREATED
-        )
+        code = status.HTTP_201_CREATED if registration.created else status.HTTP_200_OK
+        return self._output(self._reloaded(registration.client), code)
 
     def update(self, request: Request, pk: str, partial: bool = False) -> Response:
         client = self.get_object()

@@ -227,7 +227,7 @@ def _seed_client(
     )
     manager = case_managers[index % len(case_managers)]
     providerone = f"{rng.randint(100000000, 999999999)}WA"
-    client = services.client_create(
+    registration = services.client_create(
         by=admin,
         data={
             "legal_first_name": first,
@@ -251,6 +251,7 @@ def _seed_client(
         identifiers=[services.NewIdentifier("providerone", providerone)],
         primary_case_manager=manager,
     )
+    client = registration.client
     admitted = today - datetime.timedelta(days=rng.randint(20, 5 * 365))
     CareTeamMember.objects.filter(client=client).update(start_on=admitted)
     Phone.objects.create(

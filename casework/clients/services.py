@@ -29,8 +29,9 @@ from casework.clients.validators import (
 from casework.core import access
 from casework.core.audit import Action, audit_record
 from casework.core.idempotency import submission_claim, submission_complete
-from casework.core.models import Agency, User
+from casework.core.models import Agency, Role, User
 
+CLIENT_CREATE = "client_create"  # idempotency purpose of a registration
 NAME_FIELDS = ("legal_first_name", "legal_middle_name", "legal_last_name", "preferred_name")
 
 
@@ -99,6 +100,12 @@ def _validated_identifiers(
     return cleaned
 
 
+@dataclass(frozen=True)
+class Registration:
+    client: Client
+    created: bool  # False when the same person sent the same submission before
+
+
 def client_create(
     *,
     by: User,
@@ -106,16 +113,27 @@ def client_create(
     identifiers: list[NewIdentifier] = (),  # type: ignore[assignment]
     primary_case_manager: User | None = None,
     submission_key: str = "",
-) -> Client:
-    """Register a client. A repeated submission (same key) returns the client made the first time."""
+) -> Registration:
+    """Register a client. A repeated submission (same person, same key) returns the first client."""
     if not access.may_create_clients(by) or by.agency is None:
         raise ClientError("Your role cannot register clients.")
     agency = by.agency
     validate_birth_date(data["date_of_birth"], today=agency.today())
+    manager = primary_case_manager or (by if by.has_role(Role.CASE_MANAGER) else None)
+    if manager is None and not by.has_role(*access.AGENCY_WIDE_ROLES):
+        raise ValidationError(
+            {
+                "primary_case_manager": "Choose the primary case manager: otherwise nobody on a team could see the new client."
+            }
+        )
     with transaction.atomic():
-        submission = submission_claim(agency=agency, purpose="client_create", key=submission_key)
+        submission = submission_claim(
+            agency=agency, by=by, purpose=CLIENT_CREATE, key=submission_key
+        )
         if submission.earlier_object_id is not None:
-            return Client.objects.get(pk=submission.earlier_object_id, agency=agency)
+            return Registration(
+                Client.objects.get(pk=submission.earlier_object_id, agency=agency), created=False
+            )
         cleaned_ids = _validated_identifiers(agency, list(identifiers), exclude_client=None)
         client = Client(
             agency=agency, created_by=by, record_number=_next_record_number(agency), **data
@@ -130,13 +148,8 @@ def client_create(
                 for i in cleaned_ids
             ]
         )
-        manager = primary_case_manager or (by if by.has_role("case_manager") else None)
         if manager is not None:
             _assign_primary(client=client, staff=manager, effective=agency.today(), by=by)
-        elif not by.has_role(*access.AGENCY_WIDE_ROLES):
-            raise ClientError(
-                "Choose the primary case manager: otherwise nobody on a team could see the new client."
-            )
         timeline_add(
             client=client,
             kind="registered",
@@ -145,7 +158,7 @@ def client_create(
         )
         audit_record(actor=by, action=Action.CREATE, obj=client, client_id=client.pk)
         submission_complete(submission, client.pk)
-    return client
+    return Registration(client, created=True)
 
 
 class StaleEdit(ClientError):
@@ -244,7 +257,9 @@ def chart_record_save(
     record.full_clean()
     purpose = f"chart_{record._meta.model_name}"
     with transaction.atomic():
-        submission = submission_claim(agency=client.agency, purpose=purpose, key=submission_key)
+        submission = submission_claim(
+            agency=client.agency, by=by, purpose=purpose, key=submission_key
+        )
         if submission.earlier_object_id is not None:
             return type(record)._default_manager.get(
                 pk=submission.earlier_object_id, agency_id=client.agency_id

@@ -82,18 +82,13 @@ def client_new(request: HttpRequest) -> HttpResponse:
     agency = user.agency
     assert agency is not None
     form = ClientCreateForm(request.POST or None, agency=agency, staff=_assignable_staff(user))
-    duplicates: list[Client] = []
-    earlier = submission_result(
-        agency=agency, purpose="client_create", key=request.POST.get("submission_key", "")
-    )
+    key = request.POST.get("submission_key", "")
+    earlier = submission_result(agency=agency, by=user, purpose=services.CLIENT_CREATE, key=key)
     if request.method == "POST" and earlier is not None:
         return redirect("client_chart", earlier)
+    duplicates: list[Client] = []
     if request.method == "POST" and form.is_valid():
-        data = {name: form.cleaned_data[name] for name in ClientForm.Meta.fields}
-        identifiers = [
-            services.NewIdentifier("providerone", form.cleaned_data["providerone_id"]),
-            services.NewIdentifier("medicare_mbi", form.cleaned_data["medicare_mbi"]),
-        ]
+        data, identifiers = _registration_from(form)
         duplicates = selectors.find_possible_duplicates(
             agency_id=agency.pk,
             first_name=data["legal_first_name"],
@@ -109,20 +104,11 @@ def client_new(request: HttpRequest) -> HttpResponse:
                     identifiers=identifiers,
                     primary_case_manager=form.cleaned_data["primary_case_manager"],
                     submission_key=form.cleaned_data["submission_key"],
-                )
-            except ValidationError as error:
-                form.add_error(None, error)
-            except services.ClientError as error:
-                form.add_error(None, str(error))
+                ).client
+            except (ValidationError, services.ClientError) as error:
+                form.add_error(None, error if isinstance(error, ValidationError) else str(error))
             else:
-                messages.success(
-                    request, f"{client.display_name} is registered as {client.record_number}."
-                )
-                if not access.visible_clients(user).filter(pk=client.pk).exists():
-                    return redirect(
-                        "client_list"
-                    )  # assigned to a caseload outside the registrar's teams
-                return redirect("client_chart", client.pk)
+                return _after_registration(request, user, client)
     visible_ids = set(
         access.visible_clients(user)
         .filter(pk__in=[d.pk for d in duplicates])
@@ -133,6 +119,24 @@ def client_new(request: HttpRequest) -> HttpResponse:
         "clients/new.html",
         {"form": form, "duplicates": duplicates, "visible_ids": visible_ids},
     )
+
+
+def _registration_from(
+    form: ClientCreateForm,
+) -> tuple[dict[str, Any], list[services.NewIdentifier]]:
+    data = {name: form.cleaned_data[name] for name in ClientForm.Meta.fields}
+    identifiers = [
+        services.NewIdentifier("providerone", form.cleaned_data["providerone_id"]),
+        services.NewIdentifier("medicare_mbi", form.cleaned_data["medicare_mbi"]),
+    ]
+    return data, identifiers
+
+
+def _after_registration(request: HttpRequest, user: User, client: Client) -> HttpResponse:
+    messages.success(request, f"{client.display_name} is registered as {client.record_number}.")
+    if not access.visible_clients(user).filter(pk=client.pk).exists():
+        return redirect("client_list")  # assigned to a caseload outside the registrar's teams
+    return redirect("client_chart", client.pk)
 
 
 @login_required

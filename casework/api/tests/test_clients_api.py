@@ -187,14 +187,29 @@ def test_without_a_key_two_posts_make_two_clients(cast: Cast, api_as: ApiAs) -> 
     assert Client.objects.filter(legal_last_name="Whitfield").count() == 2
 
 
-def test_someone_elses_idempotency_key_is_a_conflict_not_their_client(
+def test_the_same_key_from_someone_else_never_returns_the_first_persons_client(
     cast: Cast, api_as: ApiAs
 ) -> None:
     headers = {"Idempotency-Key": "shared-key-1"}
-    api_as(cast.case_manager).post(LIST, new_client(), format="json", headers=headers)
-    response = api_as(cast.other_team_cm).post(LIST, new_client(), format="json", headers=headers)
-    assert response.status_code == 409
-    assert "Whitfield" not in response.content.decode()
+    first = api_as(cast.case_manager).post(LIST, new_client(), format="json", headers=headers)
+    second = api_as(cast.other_team_cm).post(LIST, new_client(), format="json", headers=headers)
+    assert first.status_code == second.status_code == 201
+    assert first.json()["id"] != second.json()["id"]
+
+
+def test_a_supervisor_registers_through_the_api_by_naming_the_primary_case_manager(
+    cast: Cast, api_as: ApiAs
+) -> None:
+    missing = api_as(cast.supervisor).post(LIST, new_client(), format="json")
+    assert missing.status_code == 400 and "primary_case_manager" in missing.json()
+    foreign = api_as(cast.supervisor).post(
+        LIST, {**new_client(), "primary_case_manager_id": cast.outsider_cm.pk}, format="json"
+    )
+    assert foreign.status_code == 400
+    done = api_as(cast.supervisor).post(
+        LIST, {**new_client(), "primary_case_manager_id": cast.case_manager.pk}, format="json"
+    )
+    assert done.status_code == 201
 
 
 def test_a_malformed_idempotency_key_is_refused(cast: Cast, api_as: ApiAs) -> None:

@@ -232,7 +232,9 @@ def staff_invite(
     """Add a staff member who will choose their own password; a repeated submission adds no one."""
     require_same_agency(agency.pk, by)
     with transaction.atomic():
-        submission = submission_claim(agency=agency, purpose="staff_invite", key=submission_key)
+        submission = submission_claim(
+            agency=agency, by=by, purpose="staff_invite", key=submission_key
+        )
         if submission.earlier_object_id is not None:
             earlier = User.objects.get(pk=submission.earlier_object_id, agency=agency)
             return Invitation(user=earlier, created=False)
