@@ -22,10 +22,12 @@ class AgencySetupError(Exception):
     """A program, team or agency-settings change that cannot be made, with a message for the admin."""
 
 
-def require_same_agency(agency_id: int | None, by: User) -> None:
-    """Defence in depth: views already scope objects to the admin's agency."""
+def require_admin_of(agency_id: int | None, by: User) -> None:
+    """Defence in depth: views already check this, but a service is never called with less."""
     if agency_id != access.agency_id_of(by):
         raise PermissionDenied("That belongs to another agency.")
+    if not access.may_manage_staff(by):
+        raise PermissionDenied("Only agency admins change staff and agency settings.")
 
 
 def _name_taken(queryset: QuerySet[Any], *, name: str, exclude_pk: int | None) -> bool:
@@ -36,7 +38,7 @@ def program_create(
     *, agency: Agency, by: User, name: str, code: str = "", description: str = ""
 ) -> Program:
     """Add a program clients can be enrolled in."""
-    require_same_agency(agency.pk, by)
+    require_admin_of(agency.pk, by)
     name = name.strip()
     with transaction.atomic():
         if _name_taken(Program.objects.filter(agency=agency), name=name, exclude_pk=None):
@@ -54,7 +56,7 @@ def program_update(
     *, program: Program, by: User, name: str, code: str = "", description: str = ""
 ) -> Program:
     """Rename a program or change its code and description."""
-    require_same_agency(program.agency_id, by)
+    require_admin_of(program.agency_id, by)
     wanted = {"name": name.strip(), "code": code.strip(), "description": description.strip()}
     with transaction.atomic():
         program = Program.objects.select_for_update().get(pk=program.pk)
@@ -76,7 +78,7 @@ def program_update(
 
 def program_set_active(*, program: Program, by: User, active: bool) -> Program:
     """Close a program to new work (its history and teams stay) or reopen it."""
-    require_same_agency(program.agency_id, by)
+    require_admin_of(program.agency_id, by)
     with transaction.atomic():
         Program.objects.filter(pk=program.pk).update(is_active=active)
         program.is_active = active
@@ -86,12 +88,12 @@ def program_set_active(*, program: Program, by: User, active: bool) -> Program:
 
 def _check_program(program: Program | None, by: User) -> None:
     if program is not None:
-        require_same_agency(program.agency_id, by)
+        require_admin_of(program.agency_id, by)
 
 
 def team_create(*, agency: Agency, by: User, name: str, program: Program | None = None) -> Team:
     """Add a team; members and supervisors are chosen on each staff member's page."""
-    require_same_agency(agency.pk, by)
+    require_admin_of(agency.pk, by)
     _check_program(program, by)
     name = name.strip()
     with transaction.atomic():
@@ -111,7 +113,7 @@ def team_create(*, agency: Agency, by: User, name: str, program: Program | None 
 
 def team_update(*, team: Team, by: User, name: str, program: Program | None) -> Team:
     """Rename a team or move it to another program."""
-    require_same_agency(team.agency_id, by)
+    require_admin_of(team.agency_id, by)
     _check_program(program, by)
     with transaction.atomic():
         team = Team.objects.select_for_update().get(pk=team.pk)
@@ -136,7 +138,7 @@ def team_update(*, team: Team, by: User, name: str, program: Program | None) -> 
 
 def team_set_active(*, team: Team, by: User, active: bool) -> Team:
     """Retire a team (memberships stay for the record, but no longer widen anyone's caseload) or revive it."""
-    require_same_agency(team.agency_id, by)
+    require_admin_of(team.agency_id, by)
     with transaction.atomic():
         Team.objects.filter(pk=team.pk).update(is_active=active)
         team.is_active = active
@@ -165,7 +167,7 @@ AGENCY_SETTINGS_FIELDS = (
 
 def agency_update(*, agency: Agency, by: User, **fields: Any) -> Agency:
     """Change the agency's own settings (identity, address, security and warning periods)."""
-    require_same_agency(agency.pk, by)
+    require_admin_of(agency.pk, by)
     unknown = set(fields) - set(AGENCY_SETTINGS_FIELDS)
     if unknown:
         raise AgencySetupError(

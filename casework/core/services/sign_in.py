@@ -10,6 +10,7 @@ from casework.core.audit import Action, audit_record
 from casework.core.models import (
     User,
 )
+from casework.core.services.agency import require_admin_of
 
 
 def two_factor_confirm(*, device: TOTPDevice, by: User) -> None:
@@ -21,6 +22,7 @@ def two_factor_confirm(*, device: TOTPDevice, by: User) -> None:
 
 def two_factor_reset(*, user: User, by: User) -> None:
     """Remove a person's authenticator (lost phone); they set up a new one at next sign-in."""
+    require_admin_of(user.agency_id, by)
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
         audit_record(actor=by, action=Action.UPDATE, obj=user, detail={"two_factor": "reset"})

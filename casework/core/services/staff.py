@@ -32,7 +32,7 @@ from casework.core.models import (
     TeamMembership,
     User,
 )
-from casework.core.services.agency import require_same_agency
+from casework.core.services.agency import require_admin_of
 
 
 class StaffError(Exception):
@@ -129,6 +129,7 @@ def staff_update(
     **fields: Any,
 ) -> User:
     """Change a staff member's details, roles and teams."""
+    require_admin_of(user.agency_id, by)
     allowed = {"first_name", "last_name", "title", "phone", "email"}
     wanted = {
         name: value.strip().lower() if name == "email" else value.strip()
@@ -171,6 +172,7 @@ def staff_update(
 
 def staff_deactivate(*, user: User, by: User) -> None:
     """Stop a person signing in. Everything they wrote stays, signed with their name."""
+    require_admin_of(user.agency_id, by)
     if user.pk == by.pk:
         raise StaffError("You cannot deactivate your own account.")
     with transaction.atomic():
@@ -183,12 +185,14 @@ def staff_deactivate(*, user: User, by: User) -> None:
 
 
 def staff_reactivate(*, user: User, by: User) -> None:
+    require_admin_of(user.agency_id, by)
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(is_active=True, deactivated_at=None)
         audit_record(actor=by, action=Action.UPDATE, obj=user, detail={"active": True})
 
 
 def credential_save(*, credential: Credential, by: User) -> Credential:
+    require_admin_of(credential.agency_id, by)
     credential.full_clean()
     with transaction.atomic():
         created = credential.pk is None
@@ -199,6 +203,7 @@ def credential_save(*, credential: Credential, by: User) -> Credential:
 
 def credential_attest(*, credential: Credential, by: User, on: datetime.date) -> Credential:
     """The agency attests that the holder works here (required for Agency Affiliated Counselors)."""
+    require_admin_of(credential.agency_id, by)
     with transaction.atomic():
         credential.attested_by = by
         credential.attested_on = on
@@ -230,7 +235,7 @@ def staff_invite(
     submission_key: str = "",
 ) -> Invitation:
     """Add a staff member who will choose their own password; a repeated submission adds no one."""
-    require_same_agency(agency.pk, by)
+    require_admin_of(agency.pk, by)
     with transaction.atomic():
         submission = submission_claim(
             agency=agency, by=by, purpose="staff_invite", key=submission_key
@@ -269,7 +274,7 @@ def invitation_link(*, user: User, site_url: str) -> str:
 
 def staff_invitation_send(*, user: User, by: User, site_url: str) -> None:
     """Email a person who has not chosen a password yet the link to choose one."""
-    require_same_agency(user.agency_id, by)
+    require_admin_of(user.agency_id, by)
     if not user.is_active:
         raise StaffError(f"{user.full_name} is deactivated; reactivate them before inviting them.")
     if user.has_usable_password():
@@ -294,7 +299,7 @@ def staff_invitation_send(*, user: User, by: User, site_url: str) -> None:
 
 def staff_unlock_sign_in(*, user: User, by: User) -> int:
     """Lift a sign-in lockout (django-axes) after too many wrong passwords; returns attempts cleared."""
-    require_same_agency(user.agency_id, by)
+    require_admin_of(user.agency_id, by)
     with transaction.atomic():
         names = set(
             AccessAttempt.objects.filter(username__iexact=user.email).values_list(

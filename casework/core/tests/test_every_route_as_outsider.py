@@ -7,6 +7,7 @@ not know fails the test, so whoever adds a route decides how it is walked.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -72,9 +73,9 @@ def _value_for(param: str, cast: Cast, route: Route) -> str:
         "flag_id": flag.pk,
         "section": "phone",
         "team_id": cast.team.pk,
-        "program_id": cast.team.program_id or 1,
-        "credential_id": 1,
-        "token_id": 1,
+        "program_id": _home_objects(cast)["program"],
+        "credential_id": _home_objects(cast)["credential"],
+        "token_id": _home_objects(cast)["token"],
         "format": "json",
         "uidb64": "MQ",
         "token": "set-password",
@@ -86,11 +87,39 @@ def _value_for(param: str, cast: Cast, route: Route) -> str:
     return str(values[param])
 
 
+def _home_objects(cast: Cast) -> dict[str, int]:
+    """Real rows of the home agency, so that a refusal means refusal and not "no such row"."""
+    import datetime
+
+    from casework.api.authentication import token_generate
+    from casework.core.models import ApiToken, Credential, Program
+
+    program = Program.objects.get_or_create(agency=cast.agency, name="Walk program")[0]
+    credential = Credential.objects.get_or_create(
+        agency=cast.agency, user=cast.case_manager, kind="aac_registered", number="CO60000001"
+    )[0]
+    token = ApiToken.objects.filter(user=cast.case_manager).first()
+    if token is None:
+        _, prefix, digest = token_generate()
+        token = ApiToken.objects.create(
+            agency=cast.agency,
+            user=cast.case_manager,
+            name="walk",
+            prefix=prefix,
+            digest=digest,
+            expires_at=datetime.datetime(2099, 1, 1, tzinfo=datetime.UTC),
+        )
+    return {"program": program.pk, "credential": credential.pk, "token": token.pk}
+
+
+WRITES = ("create", "update", "delete", "merge", "break_glass")
+
+
 def url_for(route: Route, cast: Cast) -> str:
     path = route.pattern
     for param in route.params:
         value = _value_for(param, cast, route)
-        path = __import__("re").sub(rf"\(\?P<{param}>[^)]*\)|<(?:\w+:)?{param}>", value, path)
+        path = re.sub(rf"\(\?P<{param}>[^)]*\)|<(?:\w+:)?{param}>", value, path)
     path = path.replace("^", "").replace("$", "").replace("\\.", ".").replace("\\Z", "")
     return "/" + path.lstrip("/")
 
@@ -149,3 +178,9 @@ def test_outsiders_never_see_the_clients_data(cast: Cast, persona: str) -> None:
             _assert_nothing_leaks(response.content.decode(errors="replace"), cast, route, persona)
         if route.params and "client" in route.pattern and persona != "other_team_cm":
             assert http.get(url).status_code in (403, 404, 405), (route.name, persona)
+    from casework.clients.models import SafetyFlag
+    from casework.core.models import ApiToken, AuditEvent
+
+    assert not AuditEvent.objects.filter(actor_id=user.pk, action__in=WRITES).exists(), persona
+    assert SafetyFlag.objects.get(client=cast.client).is_active
+    assert ApiToken.objects.get(user=cast.case_manager).revoked_at is None

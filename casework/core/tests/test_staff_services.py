@@ -227,3 +227,21 @@ def test_a_member_can_become_the_supervisor_of_the_same_team(cast: Cast) -> None
     )
     kinds = dict(TeamMembership.objects.filter(user=cast.colleague).values_list("team_id", "kind"))
     assert kinds == {cast.team.pk: "supervisor", cast.other_team.pk: "member"}
+
+
+@pytest.mark.parametrize("persona", ["supervisor", "outsider_admin"])
+def test_staff_services_refuse_anyone_but_an_admin_of_the_same_agency(cast: Cast, persona: str) -> None:
+    from django.core.exceptions import PermissionDenied
+
+    from casework.core import services as core_services
+
+    actor = getattr(cast, persona)
+    for call in (
+        lambda: core_services.staff_deactivate(user=cast.colleague, by=actor),
+        lambda: core_services.staff_update(user=cast.colleague, by=actor, title="Boss"),
+        lambda: core_services.two_factor_reset(user=cast.colleague, by=actor),
+    ):
+        with pytest.raises(PermissionDenied):
+            call()
+    cast.colleague.refresh_from_db()
+    assert cast.colleague.is_active and cast.colleague.title == ""
