@@ -95,6 +95,7 @@ class IdleTimeoutMiddleware:
             limit = idle_minutes_for(request) * 60
             if last is not None and now - float(last) > limit:
                 audit_record(actor=user, action=Action.LOGOUT, obj=user, detail={"reason": "idle"})
+                request.logout_audited = True  # type: ignore[attr-defined]
                 logout(request)
                 if request.path not in self.PASSIVE_PATHS:
                     return _login_redirect(request, "idle")

@@ -19,7 +19,8 @@ def audit_login(sender: Any, request: HttpRequest, user: User, **kwargs: Any) ->
 
 @receiver(user_logged_out)
 def audit_logout(sender: Any, request: HttpRequest, user: User | None, **kwargs: Any) -> None:
-    if user is not None:
+    # Idle sign-out and "sign out everywhere" record their own entry, with the reason.
+    if user is not None and not getattr(request, "logout_audited", False):
         audit_record(actor=user, action=Action.LOGOUT, obj=user)
 
 

@@ -163,6 +163,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 @login_required
 def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
     services.sign_out_everywhere(user=request.user)  # type: ignore[arg-type]
+    request.logout_audited = True  # type: ignore[attr-defined]
     logout(request)
     return redirect(f"{reverse('login')}?reason=everywhere")
 

@@ -265,3 +265,13 @@ def test_django_admin_is_read_only(cast: Cast) -> None:
     )
     assert refused.status_code == 403
     assert http.get("/django-admin/core/user/add/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_each_sign_out_is_recorded_once(cast: Cast) -> None:
+    http = sign_in(HttpClient(), cast.case_manager.email)
+    http.post("/account/sign-out-everywhere/")
+    http = sign_in(HttpClient(), cast.case_manager.email)
+    http.post("/logout/")
+    logouts = AuditEvent.objects.filter(actor_id=cast.case_manager.pk, action="logout")
+    assert logouts.count() == 2
