@@ -267,6 +267,18 @@ def client_chart(*, user: User, client_id: int | str) -> Chart:
     )
 
 
+def client_flags(*, client: Client) -> list[SafetyFlag]:
+    """The active safety flags every chart page shows in its header."""
+    return list(SafetyFlag.objects.filter(client=client, is_active=True))
+
+
+def care_team_history(*, client: Client) -> QuerySet[CareTeamMember]:
+    """Everyone who has been on the client's care team, newest first."""
+    return (
+        CareTeamMember.objects.filter(client=client).select_related("staff").order_by("-start_on")
+    )
+
+
 def break_glass_for_supervisor(*, user: User, days: int = 14) -> QuerySet[BreakGlassAccess]:
     """Recent emergency chart openings by the people this user supervises, for review."""
     if user.agency is None:

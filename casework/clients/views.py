@@ -24,7 +24,7 @@ from casework.clients.forms import (
     MergeForm,
     ReassignForm,
 )
-from casework.clients.models import CareTeamMember, Client, SafetyFlag
+from casework.clients.models import Client, SafetyFlag
 from casework.core import access
 from casework.core.audit import Action, audit_record
 from casework.core.idempotency import submission_result
@@ -161,6 +161,7 @@ def client_chart(request: HttpRequest, client_id: int) -> HttpResponse:
         {
             "chart": chart,
             "client": chart.client,
+            "flags": chart.flags,
             "age": chart.client.age_on(chart.today),
             "may_edit": access.may_edit_chart(user),
             "may_merge": access.may_merge_clients(user),
@@ -199,6 +200,17 @@ def break_glass(request: HttpRequest, client_id: int) -> HttpResponse:
     return render(request, "clients/break_glass.html", {"client": client, "form": form}, status=400)
 
 
+def _chart_page(
+    request: HttpRequest, template: str, client: Client, context: dict[str, Any]
+) -> HttpResponse:
+    """Render a chart sub-page with the header every chart page shares."""
+    return render(
+        request,
+        template,
+        {"client": client, "flags": selectors.client_flags(client=client), **context},
+    )
+
+
 @login_required
 def client_edit(request: HttpRequest, client_id: int) -> HttpResponse:
     user = _editor(request)
@@ -206,7 +218,10 @@ def client_edit(request: HttpRequest, client_id: int) -> HttpResponse:
     if request.method == "GET":
         services.audit_chart_read(user=user, client=client, what="edit")
     version = request.POST.get("version") or services.client_version(client)
-    form = ClientForm(request.POST or None, instance=client, agency=client.agency)
+    editable = Client.objects.get(
+        pk=client.pk
+    )  # the form writes onto its own copy, not the header's
+    form = ClientForm(request.POST or None, instance=editable, agency=client.agency)
     stale: services.StaleEdit | None = None
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in ClientForm.Meta.fields}
@@ -221,8 +236,9 @@ def client_edit(request: HttpRequest, client_id: int) -> HttpResponse:
         else:
             messages.success(request, "Saved.")
             return redirect("client_chart", client.pk)
-    context = {"form": form, "client": client, "version": version, "stale": stale}
-    return render(request, "clients/edit.html", context)
+    return _chart_page(
+        request, "clients/edit.html", client, {"form": form, "version": version, "stale": stale}
+    )
 
 
 @login_required
@@ -252,8 +268,8 @@ def chart_record_add(request: HttpRequest, client_id: int, section: str) -> Http
         else:
             messages.success(request, f"{label} added.")
             return redirect("client_chart", client.pk)
-    context = {"form": form, "client": client, "label": label, "submission_key": submission_key}
-    return render(request, "clients/record_form.html", context)
+    context = {"form": form, "label": label, "submission_key": submission_key}
+    return _chart_page(request, "clients/record_form.html", client, context)
 
 
 @login_required
@@ -311,14 +327,12 @@ def care_team(request: HttpRequest, client_id: int) -> HttpResponse:
             messages.error(
                 request, str(error.messages[0] if isinstance(error, ValidationError) else error)
             )
-    history = (
-        CareTeamMember.objects.filter(client=client).select_related("staff").order_by("-start_on")
-    )
-    return render(
-        request,
-        "clients/care_team.html",
-        {"client": client, "reassign": reassign, "add": add, "history": history},
-    )
+    context = {
+        "reassign": reassign,
+        "add": add,
+        "history": selectors.care_team_history(client=client),
+    }
+    return _chart_page(request, "clients/care_team.html", client, context)
 
 
 @login_required

@@ -340,3 +340,21 @@ def test_the_database_refuses_a_second_open_primary(cast: Cast) -> None:
 
     with pytest.raises(IntegrityError), transaction.atomic():
         assign(cast.client, cast.colleague)
+
+
+@pytest.mark.django_db
+def test_a_refused_edit_keeps_the_stored_name_in_the_header(cast: Cast, http_as) -> None:  # type: ignore[no-untyped-def]
+    response = http_as(cast.case_manager).post(
+        f"/clients/{cast.client.pk}/edit/",
+        {
+            "legal_first_name": "Typed",
+            "legal_last_name": "Newname",
+            "date_of_birth": "2999-01-01",
+            "sex_for_billing": "U",
+            "primary_language": "English",
+        },
+    )
+    body = response.content.decode()
+    assert "date of birth is in the future" in body
+    assert f"<h1>{cast.client.display_name}" in body.replace("&#x27;", "'")
+    assert 'value="Newname"' in body

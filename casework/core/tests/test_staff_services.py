@@ -230,7 +230,9 @@ def test_a_member_can_become_the_supervisor_of_the_same_team(cast: Cast) -> None
 
 
 @pytest.mark.parametrize("persona", ["supervisor", "outsider_admin"])
-def test_staff_services_refuse_anyone_but_an_admin_of_the_same_agency(cast: Cast, persona: str) -> None:
+def test_staff_services_refuse_anyone_but_an_admin_of_the_same_agency(
+    cast: Cast, persona: str
+) -> None:
     from django.core.exceptions import PermissionDenied
 
     from casework.core import services as core_services
