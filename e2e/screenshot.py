@@ -22,14 +22,10 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from e2e.conftest import CHROMIUM_FLAGS  # noqa: E402 - the one list of flags for Debian's chromium
+
 DOCS = ROOT / "docs"
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 CASE_MANAGER = "casemanager@demo.casework.example"
 DEMO_PASSWORD = "casework-demo-password"  # casework.clients.demo.DEMO_PASSWORD
 

@@ -12,7 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from casework.clients import services
-from casework.clients.models import Client, Identifier
+from casework.clients.models import DEMOGRAPHIC_FIELDS, Client, Identifier
 from casework.clients.validators import (
     normalize_identifier,
     validate_birth_date,
@@ -20,24 +20,6 @@ from casework.clients.validators import (
 )
 from casework.core.models import Agency, Program, Role, User
 
-DEMOGRAPHIC_FIELDS = [
-    "legal_first_name",
-    "legal_middle_name",
-    "legal_last_name",
-    "preferred_name",
-    "pronouns",
-    "date_of_birth",
-    "sex_for_billing",
-    "gender_identity",
-    "primary_language",
-    "interpreter_needed",
-    "address_line1",
-    "address_line2",
-    "city",
-    "state",
-    "postal_code",
-    "address_notes",
-]
 # Merging is its own operation (an admin screen); the API never sets "merged" by hand.
 WRITABLE_STATUSES = [
     (value, label) for value, label in Client.Status.choices if value != Client.Status.MERGED

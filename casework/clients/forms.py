@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 
 from casework.billing.models import Payer
 from casework.clients.models import (
+    DEMOGRAPHIC_FIELDS,
     CareTeamMember,
     Client,
     Coverage,
@@ -41,26 +42,6 @@ class DateInput(forms.DateInput):
         super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
-CLIENT_FIELDS = [
-    "legal_first_name",
-    "legal_middle_name",
-    "legal_last_name",
-    "preferred_name",
-    "pronouns",
-    "date_of_birth",
-    "sex_for_billing",
-    "gender_identity",
-    "primary_language",
-    "interpreter_needed",
-    "address_line1",
-    "address_line2",
-    "city",
-    "state",
-    "postal_code",
-    "address_notes",
-]
-
-
 class ClientForm(forms.ModelForm):
     def __init__(self, *args: Any, agency: Agency, **kwargs: Any) -> None:
         self.agency = agency
@@ -69,7 +50,7 @@ class ClientForm(forms.ModelForm):
 
     class Meta:
         model = Client
-        fields = CLIENT_FIELDS
+        fields = DEMOGRAPHIC_FIELDS
         widgets = {"date_of_birth": DateInput()}
         labels = {"legal_first_name": "Legal first name", "legal_last_name": "Legal last name"}
 

@@ -12,6 +12,26 @@ from django.utils import timezone
 from casework.clients.validators import validate_icd10_code, validate_phone
 from casework.core.models import Agency, Program
 
+# What a person may type about a client (the web form and the API both edit exactly these).
+DEMOGRAPHIC_FIELDS = [
+    "legal_first_name",
+    "legal_middle_name",
+    "legal_last_name",
+    "preferred_name",
+    "pronouns",
+    "date_of_birth",
+    "sex_for_billing",
+    "gender_identity",
+    "primary_language",
+    "interpreter_needed",
+    "address_line1",
+    "address_line2",
+    "city",
+    "state",
+    "postal_code",
+    "address_notes",
+]
+
 
 class Client(models.Model):
     """A person the agency serves. Legal name for claims, preferred name for people."""

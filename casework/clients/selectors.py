@@ -234,7 +234,7 @@ def client_chart(*, user: User, client_id: int | str) -> Chart:
             Prefetch(
                 "care_team",
                 queryset=CareTeamMember.objects.filter(
-                    Q(end_on__isnull=True) | Q(end_on__gt=today)
+                    CareTeamMember.active_on(today)
                 ).select_related("staff"),
             ),
         )
@@ -243,7 +243,7 @@ def client_chart(*, user: User, client_id: int | str) -> Chart:
         client = chart_rows.get(pk=int(client_id))
     except (ValueError, Client.DoesNotExist):
         raise Http404("No such client.") from None
-    care_team = [m for m in client.care_team.all() if m.start_on <= today]
+    care_team = list(client.care_team.all())
     primary = next((m for m in care_team if m.role == CareTeamMember.Role.PRIMARY), None)
     timeline = list(
         TimelineEvent.objects.filter(client=client).select_related("actor")[:TIMELINE_LENGTH]

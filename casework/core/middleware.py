@@ -57,18 +57,24 @@ def idle_minutes_for(request: HttpRequest) -> int:
     return agency.idle_timeout_minutes if agency else settings.CASEWORK_DEFAULT_IDLE_MINUTES
 
 
-def _login_redirect(request: HttpRequest, reason: str) -> HttpResponse:
-    next_path = request.get_full_path() if request.method == "GET" else request.path
-    url = f"{reverse('login')}?{urlencode({'next': next_path, 'reason': reason})}"
+def redirect_page(request: HttpRequest, url: str) -> HttpResponse:
+    """Send the whole page elsewhere, also when htmx asked for only a fragment."""
     if getattr(request, "htmx", False):
         response = HttpResponse(status=204)
         response["HX-Redirect"] = url
         return response
+    return HttpResponseRedirect(url)
+
+
+def _login_redirect(request: HttpRequest, reason: str) -> HttpResponse:
     if request.path.startswith("/api/"):
         return HttpResponse(
             "Session ended after inactivity.", status=401, content_type="text/plain"
         )
-    return HttpResponseRedirect(url)
+    next_path = request.get_full_path() if request.method == "GET" else request.path
+    return redirect_page(
+        request, f"{reverse('login')}?{urlencode({'next': next_path, 'reason': reason})}"
+    )
 
 
 class IdleTimeoutMiddleware:
@@ -144,12 +150,9 @@ class TwoFactorRequiredMiddleware:
 
     @staticmethod
     def _redirect(request: HttpRequest, name: str) -> HttpResponse:
-        url = f"{reverse(name)}?{urlencode({'next': request.get_full_path()})}"
-        if getattr(request, "htmx", False):
-            response = HttpResponse(status=204)
-            response["HX-Redirect"] = url
-            return response
-        return HttpResponseRedirect(url)
+        return redirect_page(
+            request, f"{reverse(name)}?{urlencode({'next': request.get_full_path()})}"
+        )
 
 
 class AgencyTimeZoneMiddleware:
