@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from casework.clients import search
@@ -332,15 +333,24 @@ def caseload_reassign(
 def care_team_add(
     *, client: Client, staff: User, role: str, start_on: datetime.date, by: User
 ) -> CareTeamMember:
+    """Put a colleague on the client's care team (a peer, a clinician…) from a date."""
     _require_edit(by, client)
     if role == CareTeamMember.Role.PRIMARY:
         return caseload_reassign(client=client, to=staff, effective=start_on, by=by)
-    if staff.agency_id != client.agency_id:
-        raise ClientError("Care team members must work for this agency.")
+    if staff.agency_id != client.agency_id or not staff.is_active:
+        raise ClientError("Care team members must be active staff of this agency.")
     with transaction.atomic():
-        member = CareTeamMember.objects.create(
+        Client.objects.select_for_update().filter(pk=client.pk).first()
+        already = CareTeamMember.objects.filter(client=client, staff=staff).filter(
+            Q(end_on__isnull=True) | Q(end_on__gt=start_on)
+        )
+        if already.exists():
+            raise ClientError(f"{staff.full_name} is already on the care team.")
+        member = CareTeamMember(
             agency_id=client.agency_id, client=client, staff=staff, role=role, start_on=start_on
         )
+        member.full_clean()
+        member.save()
         timeline_add(
             client=client,
             kind="care_team",
@@ -352,12 +362,17 @@ def care_team_add(
 
 
 def care_team_end(*, member: CareTeamMember, end_on: datetime.date, by: User) -> None:
+    """Take someone off the care team from a date; the history keeps when they were on it."""
     _require_edit(by, member.client)
     if member.role == CareTeamMember.Role.PRIMARY:
         raise ClientError("To change the primary case manager, reassign the client instead.")
+    if end_on < member.start_on:
+        raise ClientError("The end date is before they joined the care team.")
     with transaction.atomic():
+        member = CareTeamMember.objects.select_for_update().get(pk=member.pk)
+        if member.end_on is not None and member.end_on <= end_on:
+            return  # already off the team by then
         member.end_on = end_on
-        member.full_clean()
         member.save(update_fields=["end_on"])
         timeline_add(
             client=member.client,

@@ -10,6 +10,11 @@ urlpatterns = [
     path("<int:client_id>/break-glass/", views.break_glass, name="client_break_glass"),
     path("<int:client_id>/edit/", views.client_edit, name="client_edit"),
     path("<int:client_id>/care-team/", views.care_team, name="client_care_team"),
+    path(
+        "<int:client_id>/care-team/<int:member_id>/leave/",
+        views.care_team_leave,
+        name="client_care_team_leave",
+    ),
     path("<int:client_id>/add/<slug:section>/", views.chart_record_add, name="client_record_add"),
     path(
         "<int:client_id>/flags/<int:flag_id>/remove/",

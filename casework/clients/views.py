@@ -24,7 +24,7 @@ from casework.clients.forms import (
     MergeForm,
     ReassignForm,
 )
-from casework.clients.models import Client, SafetyFlag
+from casework.clients.models import CareTeamMember, Client, SafetyFlag
 from casework.core import access
 from casework.core.audit import Action, audit_record
 from casework.core.idempotency import submission_result
@@ -333,6 +333,23 @@ def care_team(request: HttpRequest, client_id: int) -> HttpResponse:
         "history": selectors.care_team_history(client=client),
     }
     return _chart_page(request, "clients/care_team.html", client, context)
+
+
+@login_required
+@require_POST
+def care_team_leave(request: HttpRequest, client_id: int, member_id: int) -> HttpResponse:
+    user = _editor(request)
+    client = access.client_or_404(user, client_id)
+    member = get_object_or_404(
+        CareTeamMember.objects.select_related("staff", "client"), pk=member_id, client=client
+    )
+    try:
+        services.care_team_end(member=member, end_on=client.agency.today(), by=user)
+    except services.ClientError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"{member.staff.full_name} is off the care team from today.")
+    return redirect("client_care_team", client.pk)
 
 
 @login_required

@@ -358,3 +358,48 @@ def test_a_refused_edit_keeps_the_stored_name_in_the_header(cast: Cast, http_as)
     assert "date of birth is in the future" in body
     assert f"<h1>{cast.client.display_name}" in body.replace("&#x27;", "'")
     assert 'value="Newname"' in body
+
+
+@pytest.mark.django_db
+def test_add_and_remove_a_care_team_member_through_the_page(cast: Cast, http_as) -> None:  # type: ignore[no-untyped-def]
+    http = http_as(cast.case_manager)
+    today = cast.agency.today().isoformat()
+    added = http.post(
+        f"/clients/{cast.client.pk}/care-team/",
+        {"add": "1", "staff": cast.colleague.pk, "role": "peer", "start_on": today},
+    )
+    assert added.status_code == 302
+    twice = http.post(
+        f"/clients/{cast.client.pk}/care-team/",
+        {"add": "1", "staff": cast.colleague.pk, "role": "peer", "start_on": today},
+        follow=True,
+    )
+    assert "already on the care team" in twice.content.decode()
+    member = CareTeamMember.objects.get(client=cast.client, staff=cast.colleague)
+    http.post(f"/clients/{cast.client.pk}/care-team/{member.pk}/leave/")
+    member.refresh_from_db()
+    assert member.end_on == cast.agency.today()
+    assert TimelineEvent.objects.filter(
+        client=cast.client, summary__contains="left the care team"
+    ).exists()
+
+
+@pytest.mark.django_db
+def test_inactive_or_foreign_staff_cannot_join_a_care_team(cast: Cast) -> None:
+    cast.colleague.is_active = False
+    with pytest.raises(services.ClientError, match="active staff of this agency"):
+        services.care_team_add(
+            client=cast.client,
+            staff=cast.colleague,
+            role="peer",
+            start_on=cast.agency.today(),
+            by=cast.case_manager,
+        )
+    with pytest.raises(services.ClientError, match="active staff of this agency"):
+        services.care_team_add(
+            client=cast.client,
+            staff=cast.outsider_cm,
+            role="peer",
+            start_on=cast.agency.today(),
+            by=cast.case_manager,
+        )

@@ -76,6 +76,7 @@ def _value_for(param: str, cast: Cast, route: Route) -> str:
         "program_id": _home_objects(cast)["program"],
         "credential_id": _home_objects(cast)["credential"],
         "token_id": _home_objects(cast)["token"],
+        "member_id": _home_objects(cast)["member"],
         "format": "json",
         "uidb64": "MQ",
         "token": "set-password",
@@ -109,7 +110,21 @@ def _home_objects(cast: Cast) -> dict[str, int]:
             digest=digest,
             expires_at=datetime.datetime(2099, 1, 1, tzinfo=datetime.UTC),
         )
-    return {"program": program.pk, "credential": credential.pk, "token": token.pk}
+    from casework.clients.models import CareTeamMember
+
+    peer = CareTeamMember.objects.get_or_create(
+        agency=cast.agency,
+        client=cast.client,
+        staff=cast.colleague,
+        role="peer",
+        defaults={"start_on": cast.agency.today()},
+    )[0]
+    return {
+        "program": program.pk,
+        "credential": credential.pk,
+        "token": token.pk,
+        "member": peer.pk,
+    }
 
 
 WRITES = ("create", "update", "delete", "merge", "break_glass")
@@ -184,3 +199,4 @@ def test_outsiders_never_see_the_clients_data(cast: Cast, persona: str) -> None:
     assert not AuditEvent.objects.filter(actor_id=user.pk, action__in=WRITES).exists(), persona
     assert SafetyFlag.objects.get(client=cast.client).is_active
     assert ApiToken.objects.get(user=cast.case_manager).revoked_at is None
+    assert cast.client.care_team.get(staff=cast.colleague).end_on is None
