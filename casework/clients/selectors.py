@@ -279,15 +279,14 @@ def care_team_history(*, client: Client) -> QuerySet[CareTeamMember]:
     )
 
 
-def break_glass_for_supervisor(*, user: User, days: int = 14) -> QuerySet[BreakGlassAccess]:
-    """Recent emergency chart openings by the people this user supervises, for review."""
+def break_glass_for_supervisor(*, user: User) -> QuerySet[BreakGlassAccess]:
+    """Emergency chart openings by the people this user supervises, until the user reviews them."""
     if user.agency is None:
         return BreakGlassAccess.objects.none()
-    since = timezone.now() - datetime.timedelta(days=days)
     return (
         BreakGlassAccess.objects.filter(
             agency_id=access.agency_id_of(user),
-            granted_at__gte=since,
+            reviewed_at__isnull=True,
             user_id__in=access.supervised_staff_ids(user),
         )
         .exclude(user=user)

@@ -436,6 +436,22 @@ def break_glass_open(*, client: Client, by: User, reason: str) -> BreakGlassAcce
     return grant
 
 
+def break_glass_review(*, grant: BreakGlassAccess, by: User) -> None:
+    """A supervisor has looked at an emergency opening by someone on their team."""
+    supervised = set(access.supervised_staff_ids(by).values_list("user_id", flat=True))
+    if grant.agency_id != by.agency_id or grant.user_id not in supervised or grant.user_id == by.pk:
+        raise ClientError("Only a supervisor of this person's team reviews their emergency access.")
+    with transaction.atomic():
+        updated = BreakGlassAccess.objects.filter(pk=grant.pk, reviewed_at__isnull=True).update(
+            reviewed_by=by, reviewed_at=timezone.now()
+        )
+        if updated:
+            detail = {"reviewed": True}
+            audit_record(
+                actor=by, action=Action.UPDATE, obj=grant, client_id=grant.client_id, detail=detail
+            )
+
+
 def _related_to_client() -> list[models.ForeignKey[Any, Any]]:
     """Every foreign key that points at a client, in any app, so merge moves rows later apps add too."""
     fields = []

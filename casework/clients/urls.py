@@ -6,6 +6,11 @@ urlpatterns = [
     path("", views.client_list, name="client_list"),
     path("new/", views.client_new, name="client_new"),
     path("merge/", views.client_merge, name="client_merge"),
+    path(
+        "break-glass/<int:grant_id>/reviewed/",
+        views.break_glass_reviewed,
+        name="break_glass_reviewed",
+    ),
     path("<int:client_id>/", views.client_chart, name="client_chart"),
     path("<int:client_id>/break-glass/", views.break_glass, name="client_break_glass"),
     path("<int:client_id>/edit/", views.client_edit, name="client_edit"),

@@ -24,7 +24,7 @@ from casework.clients.forms import (
     MergeForm,
     ReassignForm,
 )
-from casework.clients.models import CareTeamMember, Client, SafetyFlag
+from casework.clients.models import BreakGlassAccess, CareTeamMember, Client, SafetyFlag
 from casework.core import access
 from casework.core.audit import Action, audit_record
 from casework.core.idempotency import submission_result
@@ -350,6 +350,18 @@ def care_team_leave(request: HttpRequest, client_id: int, member_id: int) -> Htt
     else:
         messages.success(request, f"{member.staff.full_name} is off the care team from today.")
     return redirect("client_care_team", client.pk)
+
+
+@login_required
+@require_POST
+def break_glass_reviewed(request: HttpRequest, grant_id: int) -> HttpResponse:
+    user = _user(request)
+    grant = get_object_or_404(BreakGlassAccess, pk=grant_id, agency_id=access.agency_id_of(user))
+    try:
+        services.break_glass_review(grant=grant, by=user)
+    except services.ClientError as error:
+        messages.error(request, str(error))
+    return redirect("home")
 
 
 @login_required

@@ -157,8 +157,8 @@ def staff_in_agency(user: Any) -> QuerySet[User]:
 
 
 def supervised_staff_ids(user: User) -> QuerySet[TeamMembership, Any]:
-    """Everyone on the teams this user supervises."""
-    teams = TeamMembership.objects.filter(user=user, kind=TeamMembership.Kind.SUPERVISOR).values(
-        "team_id"
-    )
+    """Everyone on the (active) teams this user supervises."""
+    teams = TeamMembership.objects.filter(
+        user=user, kind=TeamMembership.Kind.SUPERVISOR, team__is_active=True
+    ).values("team_id")
     return TeamMembership.objects.filter(team_id__in=teams).values("user_id")

@@ -219,3 +219,28 @@ def test_api_list_audits_each_client_returned_and_keeps_the_chain(cast: Cast, cl
         client_id=cast.client.pk, action="view", detail__contains="api list"
     ).exists()
     assert list(audit_chain_breaks()) == []
+
+
+@pytest.mark.django_db
+def test_the_supervisor_marks_an_emergency_opening_reviewed_and_it_leaves_the_list(
+    cast: Cast, http_as
+) -> None:  # type: ignore[no-untyped-def]
+    from casework.clients.models import BreakGlassAccess
+
+    http_as(cast.colleague).get("/")
+    from casework.clients import services
+
+    grant = services.break_glass_open(
+        client=cast.other_client, by=cast.colleague, reason="Crisis call at night, on call"
+    )
+    home = http_as(cast.supervisor).get("/").content.decode()
+    assert "Crisis call at night" in home
+    assert (
+        http_as(cast.colleague).post(f"/clients/break-glass/{grant.pk}/reviewed/").status_code
+        == 302
+    )
+    assert BreakGlassAccess.objects.get(pk=grant.pk).reviewed_at is None  # not their own
+    http_as(cast.supervisor).post(f"/clients/break-glass/{grant.pk}/reviewed/")
+    grant.refresh_from_db()
+    assert grant.reviewed_by == cast.supervisor
+    assert "Crisis call at night" not in http_as(cast.supervisor).get("/").content.decode()

@@ -77,6 +77,7 @@ def _value_for(param: str, cast: Cast, route: Route) -> str:
         "credential_id": _home_objects(cast)["credential"],
         "token_id": _home_objects(cast)["token"],
         "member_id": _home_objects(cast)["member"],
+        "grant_id": _home_objects(cast)["grant"],
         "format": "json",
         "uidb64": "MQ",
         "token": "set-password",
@@ -124,7 +125,20 @@ def _home_objects(cast: Cast) -> dict[str, int]:
         "credential": credential.pk,
         "token": token.pk,
         "member": peer.pk,
+        "grant": _emergency_opening(cast),
     }
+
+
+def _emergency_opening(cast: Cast) -> int:
+    from casework.clients.models import BreakGlassAccess
+
+    return BreakGlassAccess.objects.get_or_create(
+        agency=cast.agency,
+        client=cast.client,
+        user=cast.colleague,
+        reason="walk",
+        defaults={"granted_at": cast.client.created_at, "expires_at": cast.client.created_at},
+    )[0].pk
 
 
 WRITES = ("create", "update", "delete", "merge", "break_glass")
@@ -193,10 +207,11 @@ def test_outsiders_never_see_the_clients_data(cast: Cast, persona: str) -> None:
             _assert_nothing_leaks(response.content.decode(errors="replace"), cast, route, persona)
         if route.params and "client" in route.pattern and persona != "other_team_cm":
             assert http.get(url).status_code in (403, 404, 405), (route.name, persona)
-    from casework.clients.models import SafetyFlag
+    from casework.clients.models import BreakGlassAccess, SafetyFlag
     from casework.core.models import ApiToken, AuditEvent
 
     assert not AuditEvent.objects.filter(actor_id=user.pk, action__in=WRITES).exists(), persona
     assert SafetyFlag.objects.get(client=cast.client).is_active
     assert ApiToken.objects.get(user=cast.case_manager).revoked_at is None
     assert cast.client.care_team.get(staff=cast.colleague).end_on is None
+    assert not BreakGlassAccess.objects.filter(reviewed_at__isnull=False).exists()
