@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -54,5 +55,5 @@ def test_ignoring_the_warning_signs_out_and_says_why(
     page.goto("/clients/")
     age_the_session(page, limit + 5)
     page.clock.fast_forward((limit + 5) * 1000)
-    expect(page).to_have_url(__import__("re").compile(r"/login/\?reason=idle&next=%2Fclients%2F"))
+    expect(page).to_have_url(re.compile(r"/login/\?reason=idle&next=%2Fclients%2F"))
     expect(page.get_by_role("status")).to_contain_text("signed out after a period without activity")

@@ -215,6 +215,7 @@ class Coverage(ClientRecord):
         return f"{self.get_priority_display()} coverage {self.member_id}"
 
     def is_active_on(self, day: datetime.date) -> bool:
+        """Coverage runs through its end date inclusive, as payers' eligibility spans do."""
         return self.start_on <= day and (self.end_on is None or day <= self.end_on)
 
 

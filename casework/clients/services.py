@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -143,12 +143,19 @@ def client_create(
         client.save()
         _refresh_search(client)
         client.save(update_fields=["search_name"])
-        Identifier.objects.bulk_create(
-            [
-                Identifier(agency=agency, client=client, kind=i.kind, value=i.value)
-                for i in cleaned_ids
-            ]
-        )
+        try:
+            with transaction.atomic():
+                Identifier.objects.bulk_create(
+                    [
+                        Identifier(agency=agency, client=client, kind=i.kind, value=i.value)
+                        for i in cleaned_ids
+                    ]
+                )
+        except IntegrityError:
+            # Someone registered the same id a moment ago, between our check and this insert.
+            raise ValidationError(
+                "This Medicaid or Medicare id was just registered for another client."
+            ) from None
         if manager is not None:
             _assign_primary(client=client, staff=manager, effective=agency.today(), by=by)
         timeline_add(

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_otp import login as otp_login
 
 from casework.core import services
+from casework.core.audit import Action, audit_record
 from casework.core.middleware import LAST_ACTIVITY_KEY, idle_minutes_for
 from casework.core.models import User
 from casework.core.twofactor import confirmed_device, pending_device, qr_svg, readable_secret
@@ -198,6 +199,13 @@ class PasswordResetDoneView(auth_views.PasswordResetDoneView):
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "core/password_reset_confirm.html"
     post_reset_login = False
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        audit_record(
+            actor=form.user, action=Action.UPDATE, obj=form.user, detail={"password": "reset"}
+        )
+        return response
 
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):

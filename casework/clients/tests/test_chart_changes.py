@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from casework.clients import services
+from casework.clients import selectors, services
 from casework.clients.models import (
     CareTeamMember,
     Client,
@@ -36,10 +36,7 @@ def test_editing_details_refreshes_search_and_records_what_changed(cast: Cast, h
     cast.client.refresh_from_db()
     assert cast.client.legal_last_name == "Quispe" and cast.client.interpreter_needed
     assert cast.client in [
-        c
-        for c in __import__("casework.clients.selectors", fromlist=["x"])
-        .client_search(user=cast.case_manager, query="quispe")
-        .clients
+        c for c in selectors.client_search(user=cast.case_manager, query="quispe").clients
     ]
     event = TimelineEvent.objects.filter(client=cast.client, kind="updated").latest("id")
     assert "legal last name" in event.summary
@@ -233,9 +230,9 @@ def test_merge_moves_everything_and_keeps_the_duplicate_marked(cast: Cast, http_
     assert AuditEvent.objects.filter(action="merge", client_id=duplicate.pk).exists()
     assert (
         duplicate
-        not in __import__("casework.clients.selectors", fromlist=["x"])
-        .client_search(user=cast.admin, query="Nunez", include_inactive=True)
-        .clients
+        not in selectors.client_search(
+            user=cast.admin, query="Nunez", include_inactive=True
+        ).clients
     )
 
 

@@ -205,6 +205,9 @@ def test_password_reset_by_email(cast: Cast) -> None:
     )
     assert done.status_code == 302
     assert sign_in(HttpClient(), "cm@home.example", new_password).get("/").status_code == 200
+    assert AuditEvent.objects.filter(
+        actor_id=cast.case_manager.pk, detail__contains="reset"
+    ).exists()
 
 
 @pytest.mark.django_db
