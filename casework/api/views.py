@@ -55,6 +55,13 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     description="A key you choose (up to 64 letters, digits and . _ : -), e.g. a UUID. "
     "Sending the same key again returns the client made the first time (200) instead of a copy.",
 )
+IF_MATCH_HEADER = OpenApiParameter(
+    name="If-Match",
+    location=OpenApiParameter.HEADER,
+    type=OpenApiTypes.STR,
+    required=False,
+    description="The ETag of the client as you last read it; a newer save by someone else answers 412.",
+)
 
 
 class AgencyApiThrottle(UserRateThrottle):
@@ -118,12 +125,24 @@ def _primary_assignments(today: Any) -> Prefetch[Any]:
     update=extend_schema(
         summary="Change a client's demographics and status",
         request=ClientUpdateSerializer,
-        responses={200: ClientSerializer, 400: schema.BAD_REQUEST, **schema.OBJECT_ERRORS},
+        parameters=[IF_MATCH_HEADER],
+        responses={
+            200: ClientSerializer,
+            400: schema.BAD_REQUEST,
+            412: schema.BAD_REQUEST,
+            **schema.OBJECT_ERRORS,
+        },
     ),
     partial_update=extend_schema(
         summary="Change some of a client's demographics or status",
         request=ClientUpdateSerializer,
-        responses={200: ClientSerializer, 400: schema.BAD_REQUEST, **schema.OBJECT_ERRORS},
+        parameters=[IF_MATCH_HEADER],
+        responses={
+            200: ClientSerializer,
+            400: schema.BAD_REQUEST,
+            412: schema.BAD_REQUEST,
+            **schema.OBJECT_ERRORS,
+        },
     ),
 )
 @extend_schema(tags=["clients"])
@@ -143,7 +162,9 @@ class ClientViewSet(AgencyViewSet):
         )
 
     def _output(self, client: Client, status_code: int = status.HTTP_200_OK) -> Response:
-        return Response(ClientSerializer(client).data, status=status_code)
+        # The ETag is the record's version: send it back as If-Match to refuse overwriting a newer save.
+        headers = {"ETag": f'"{services.client_version(client)}"'}
+        return Response(ClientSerializer(client).data, status=status_code, headers=headers)
 
     def _reloaded(self, client: Client) -> Client:
         """The client with what the output shows, even when the caller cannot list it."""
@@ -219,12 +240,18 @@ class ClientViewSet(AgencyViewSet):
             data=request.data, partial=partial, context={"agency": client.agency}
         )
         serializer.is_valid(raise_exception=True)
+        expected = request.headers.get("If-Match", "").strip().strip('"')
         try:
             client = services.client_update(
-                client=client, by=self.user, data=dict(serializer.validated_data)
+                client=client,
+                by=self.user,
+                data=dict(serializer.validated_data),
+                expected_version=expected,
             )
         except DjangoValidationError as error:
             raise drf_error(error) from None
+        except services.StaleEdit as error:
+            return Response({"detail": str(error)}, status=status.HTTP_412_PRECONDITION_FAILED)
         except services.ClientError as error:
             raise exceptions.PermissionDenied(str(error)) from None
         return self._output(self._reloaded(client))

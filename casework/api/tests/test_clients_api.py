@@ -478,3 +478,19 @@ def test_a_search_runs_the_same_number_of_queries_for_5_and_30_matches(
 def test_dates_are_iso_dates(cast: Cast, api_as: ApiAs) -> None:
     body = api_as(cast.case_manager).get(detail(cast.client)).json()
     assert datetime.date.fromisoformat(body["date_of_birth"]) == cast.client.date_of_birth
+
+
+def test_if_match_refuses_to_overwrite_a_newer_save(cast: Cast, api_as: ApiAs) -> None:
+    url = f"{LIST}{cast.client.pk}/"
+    read = api_as(cast.case_manager).get(url)
+    etag = read["ETag"]
+    assert api_as(cast.colleague).patch(url, {"city": "Tacoma"}, format="json").status_code == 200
+    stale = api_as(cast.case_manager).patch(
+        url, {"city": "Spokane"}, format="json", headers={"If-Match": etag}
+    )
+    assert stale.status_code == 412 and "Someone else saved" in stale.json()["detail"]
+    fresh = api_as(cast.case_manager).get(url)["ETag"]
+    done = api_as(cast.case_manager).patch(
+        url, {"city": "Spokane"}, format="json", headers={"If-Match": fresh}
+    )
+    assert done.status_code == 200 and done.json()["city"] == "Spokane"
