@@ -21,7 +21,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from casework.core.models import Role, TeamMembership, User
+from casework.core.models import Program, Role, Team, TeamMembership, User
 
 if TYPE_CHECKING:
     from casework.clients.models import Client
@@ -154,6 +154,14 @@ def staff_in_agency(user: Any) -> QuerySet[User]:
     if not _is_staff_of_an_agency(user):
         return User.objects.none()
     return User.objects.filter(agency_id=agency_id_of(user))
+
+
+def teams_in_agency(user: Any) -> QuerySet[Team]:
+    return Team.objects.filter(agency_id=agency_id_of(user))
+
+
+def programs_in_agency(user: Any) -> QuerySet[Program]:
+    return Program.objects.filter(agency_id=agency_id_of(user))
 
 
 def supervised_staff_ids(user: User) -> QuerySet[TeamMembership, Any]:

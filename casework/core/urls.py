@@ -1,6 +1,6 @@
 from django.urls import path
 
-from casework.core import views, views_audit, views_auth, views_staff
+from casework.core import views, views_agency, views_audit, views_auth, views_staff
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -47,24 +47,24 @@ urlpatterns = [
         views_staff.credential_attest,
         name="credential_attest",
     ),
-    path("staff/programs/", views_staff.program_list, name="program_list"),
-    path("staff/programs/new/", views_staff.program_new, name="program_new"),
-    path("staff/programs/<int:program_id>/edit/", views_staff.program_edit, name="program_edit"),
+    path("staff/programs/", views_agency.program_list, name="program_list"),
+    path("staff/programs/new/", views_agency.program_new, name="program_new"),
+    path("staff/programs/<int:program_id>/edit/", views_agency.program_edit, name="program_edit"),
     path(
         "staff/programs/<int:program_id>/active/",
-        views_staff.program_set_active,
+        views_agency.program_set_active,
         name="program_set_active",
     ),
-    path("staff/teams/", views_staff.team_list, name="team_list"),
-    path("staff/teams/new/", views_staff.team_new, name="team_new"),
-    path("staff/teams/<int:team_id>/", views_staff.team_detail, name="team_detail"),
-    path("staff/teams/<int:team_id>/edit/", views_staff.team_edit, name="team_edit"),
+    path("staff/teams/", views_agency.team_list, name="team_list"),
+    path("staff/teams/new/", views_agency.team_new, name="team_new"),
+    path("staff/teams/<int:team_id>/", views_agency.team_detail, name="team_detail"),
+    path("staff/teams/<int:team_id>/edit/", views_agency.team_edit, name="team_edit"),
     path(
         "staff/teams/<int:team_id>/active/",
-        views_staff.team_set_active,
+        views_agency.team_set_active,
         name="team_set_active",
     ),
-    path("staff/agency/", views_staff.agency_settings, name="agency_settings"),
+    path("staff/agency/", views_agency.agency_settings, name="agency_settings"),
     path("password-reset/", views_auth.PasswordResetView.as_view(), name="password_reset"),
     path(
         "password-reset/sent/",
