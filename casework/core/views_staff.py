@@ -116,10 +116,8 @@ def staff_new(request: HttpRequest) -> HttpResponse:
                 supervised_teams=data["supervised_teams"],
                 **{name: data[name] for name in STAFF_FIELDS},
             )
-        except services.EmailTaken as error:
-            form.add_error("email", str(error))
         except services.StaffError as error:
-            form.add_error(None, str(error))
+            form.add_error(error.field if error.field in form.fields else None, str(error))
         else:
             member = invitation.user
             if not invitation.created:
@@ -206,10 +204,8 @@ def staff_edit(request: HttpRequest, user_id: int) -> HttpResponse:
                 supervised_teams=data["supervised_teams"],
                 **{name: data[name] for name in STAFF_FIELDS},
             )
-        except services.EmailTaken as error:
-            form.add_error("email", str(error))
         except services.StaffError as error:
-            form.add_error("roles" if "role" in str(error) else None, str(error))
+            form.add_error(error.field if error.field in form.fields else None, str(error))
         else:
             messages.success(
                 request, f"Saved the changes to {data['first_name']} {data['last_name']}."

@@ -36,11 +36,21 @@ from casework.core.services.agency import require_admin_of
 
 
 class StaffError(Exception):
-    """A staff change that cannot be made, with a message for the person who asked."""
+    """A staff change that cannot be made, with a message for the person who asked.
+
+    `field` names the form field the message belongs to, if any.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class EmailTaken(StaffError):
     """The email address already belongs to an account (of this or any agency)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, field="email")
 
 
 def staff_create(
@@ -89,7 +99,7 @@ def _set_roles(*, user: User, roles: Iterable[str]) -> None:
     wanted = set(roles)
     unknown = wanted - set(Role.values)
     if unknown:
-        raise StaffError(f"Unknown role: {', '.join(sorted(unknown))}.")
+        raise StaffError(f"Unknown role: {', '.join(sorted(unknown))}.", field="roles")
     StaffRole.objects.filter(user=user).exclude(role__in=wanted).delete()
     existing = set(StaffRole.objects.filter(user=user).values_list("role", flat=True))
     StaffRole.objects.bulk_create(
@@ -103,7 +113,7 @@ def _set_teams(*, user: User, teams: Iterable[Team], supervised_teams: Iterable[
     kinds.update({team.pk: TeamMembership.Kind.SUPERVISOR for team in supervised_teams})
     foreign = Team.objects.filter(pk__in=kinds).exclude(agency_id=access.agency_id_of(user))
     if foreign.exists():
-        raise StaffError("A team of another agency was chosen.")
+        raise StaffError("A team of another agency was chosen.", field="teams")
     TeamMembership.objects.filter(user=user).exclude(team_id__in=kinds).delete()
     existing = dict(TeamMembership.objects.filter(user=user).values_list("team_id", "kind"))
     for kind in sorted(set(kinds.values())):
@@ -157,7 +167,9 @@ def staff_update(
                 and Role.AGENCY_ADMIN in user.roles
                 and Role.AGENCY_ADMIN not in roles
             ):
-                raise StaffError("You cannot remove your own admin role; ask another admin.")
+                raise StaffError(
+                    "You cannot remove your own admin role; ask another admin.", field="roles"
+                )
             _set_roles(user=user, roles=roles)
         if teams is not None:
             _set_teams(user=user, teams=teams, supervised_teams=supervised_teams)
