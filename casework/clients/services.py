@@ -47,6 +47,7 @@ class NewIdentifier:
 
 
 def audit_chart_read(*, user: User, client: Client, what: str = "chart") -> None:
+    """Record that the user read (part of) a client's chart; every chart page calls this."""
     audit_record(
         actor=user, action=Action.VIEW, obj=client, client_id=client.pk, detail={"section": what}
     )
@@ -69,6 +70,7 @@ def _refresh_search(client: Client) -> None:
 
 
 def timeline_add(*, client: Client, kind: str, summary: str, actor: User | None) -> TimelineEvent:
+    """Put an event on the client's timeline (in the same transaction as the change it describes)."""
     return TimelineEvent.objects.create(
         agency_id=client.agency_id,
         client=client,

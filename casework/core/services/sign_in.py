@@ -14,6 +14,7 @@ from casework.core.services.agency import require_admin_of
 
 
 def two_factor_confirm(*, device: TOTPDevice, by: User) -> None:
+    """The person proved their new authenticator works; from now on sign-in asks for a code."""
     with transaction.atomic():
         device.confirmed = True
         device.save(update_fields=["confirmed"])
@@ -29,6 +30,7 @@ def two_factor_reset(*, user: User, by: User) -> None:
 
 
 def sign_out_everywhere(*, user: User) -> None:
+    """End every session of this person (lost phone, shared computer)."""
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
         audit_record(actor=user, action=Action.LOGOUT, obj=user, detail={"scope": "everywhere"})

@@ -197,6 +197,7 @@ def staff_deactivate(*, user: User, by: User) -> None:
 
 
 def staff_reactivate(*, user: User, by: User) -> None:
+    """Let a deactivated person sign in again; their history was never removed."""
     require_admin_of(user.agency_id, by)
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(is_active=True, deactivated_at=None)
@@ -204,6 +205,7 @@ def staff_reactivate(*, user: User, by: User) -> None:
 
 
 def credential_save(*, credential: Credential, by: User) -> Credential:
+    """Record or correct a staff credential (validated: expiry after issue)."""
     require_admin_of(credential.agency_id, by)
     credential.full_clean()
     with transaction.atomic():
