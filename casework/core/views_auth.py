@@ -22,7 +22,14 @@ from casework.core import services
 from casework.core.audit import Action, audit_record
 from casework.core.middleware import LAST_ACTIVITY_KEY, idle_minutes_for
 from casework.core.models import User
-from casework.core.twofactor import confirmed_device, pending_device, qr_svg, readable_secret
+from casework.core.twofactor import (
+    SETUP_KEY,
+    confirmed_device,
+    qr_svg,
+    readable_secret,
+    setup_code_matches,
+    setup_device,
+)
 
 SIGN_OUT_REASONS = {
     "idle": "You were signed out after a period without activity, to protect your clients' privacy. "
@@ -103,24 +110,24 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     if confirmed_device(user) is not None:
         return redirect("two_factor_verify")
-    device = pending_device(user)
+    device = setup_device(user, request.session)
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if not device.verify_is_allowed()[0]:
-            form.add_error("token", THROTTLED)
-        elif device.verify_token(form.cleaned_data["token"]):
-            services.two_factor_confirm(device=device, by=user)
+        step = setup_code_matches(device, form.cleaned_data["token"])
+        if step is None:
+            form.add_error(
+                "token",
+                "That code did not match. Check the time on your phone and try the newest code.",
+            )
+        else:
+            device = services.two_factor_enrol(device=device, last_t=step, by=user)
+            del request.session[SETUP_KEY]
             otp_login(request, device)
             messages.success(
                 request,
                 "Two-factor sign-in is on. You will be asked for a code each time you sign in.",
             )
             return HttpResponseRedirect(_safe_next(request))
-        else:
-            form.add_error(
-                "token",
-                "That code did not match. Check the time on your phone and try the newest code.",
-            )
     context = {
         "form": form,
         "qr_svg": qr_svg(device),

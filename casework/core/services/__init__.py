@@ -14,7 +14,7 @@ from casework.core.services.agency import (
     team_set_active,
     team_update,
 )
-from casework.core.services.sign_in import sign_out_everywhere, two_factor_confirm, two_factor_reset
+from casework.core.services.sign_in import sign_out_everywhere, two_factor_enrol, two_factor_reset
 from casework.core.services.staff import (
     EmailTaken,
     Invitation,
@@ -55,6 +55,6 @@ __all__ = [
     "team_create",
     "team_set_active",
     "team_update",
-    "two_factor_confirm",
+    "two_factor_enrol",
     "two_factor_reset",
 ]

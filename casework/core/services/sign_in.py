@@ -13,12 +13,15 @@ from casework.core.models import (
 from casework.core.services.agency import require_admin_of
 
 
-def two_factor_confirm(*, device: TOTPDevice, by: User) -> None:
-    """The person proved their new authenticator works; from now on sign-in asks for a code."""
+def two_factor_enrol(*, device: TOTPDevice, last_t: int, by: User) -> TOTPDevice:
+    """Save the authenticator the person just proved works; from now on sign-in asks for a code."""
     with transaction.atomic():
+        TOTPDevice.objects.filter(user=by).delete()  # one authenticator per person
         device.confirmed = True
-        device.save(update_fields=["confirmed"])
+        device.last_t = last_t
+        device.save()
         audit_record(actor=by, action=Action.UPDATE, obj=by, detail={"two_factor": "enabled"})
+    return device
 
 
 def two_factor_reset(*, user: User, by: User) -> None:
