@@ -58,7 +58,12 @@ TESTING = "pytest" in sys.modules or env_bool("CASEWORK_TESTING", False)
 if DEBUG or TESTING:
     SECRET_KEY = env_str("SECRET_KEY", "insecure-development-key-change-me-" + "x" * 20)
 else:
-    SECRET_KEY = env_str("SECRET_KEY")
+    if not os.environ.get("SECRET_KEY"):
+        raise ImproperlyConfigured(
+            "Set the environment variable SECRET_KEY (see README: Configuration). "
+            "On a development machine, set DEBUG=1 instead (make run does)."
+        )
+    SECRET_KEY = os.environ["SECRET_KEY"]
     if len(SECRET_KEY) < 50:
         raise ImproperlyConfigured(
             "SECRET_KEY must be at least 50 random characters in production."
