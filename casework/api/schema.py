@@ -32,7 +32,6 @@ BAD_REQUEST = OpenApiResponse(
 UNAUTHENTICATED = _detail("No token, or the token is expired, revoked or unknown.")
 FORBIDDEN = _detail("Your role may not do this.")
 NOT_FOUND = _detail("Not found, or not yours to see.")
-CONFLICT = _detail("The Idempotency-Key was already used for someone else's request.")
 THROTTLED = _detail("Too many requests; wait and try again.")
 
 READ_ERRORS: dict[int, OpenApiResponse] = {401: UNAUTHENTICATED, 403: FORBIDDEN, 429: THROTTLED}

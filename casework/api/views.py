@@ -62,6 +62,12 @@ IF_MATCH_HEADER = OpenApiParameter(
     required=False,
     description="The ETag of the client as you last read it; a newer save by someone else answers 412.",
 )
+UPDATE_RESPONSES = {
+    200: ClientSerializer,
+    400: schema.BAD_REQUEST,
+    412: schema.BAD_REQUEST,
+    **schema.OBJECT_ERRORS,
+}
 
 
 class AgencyApiThrottle(UserRateThrottle):
@@ -118,7 +124,6 @@ def _primary_assignments(today: Any) -> Prefetch[Any]:
                 ClientSerializer, description="Already registered with this Idempotency-Key."
             ),
             400: schema.BAD_REQUEST,
-            409: schema.CONFLICT,
             **schema.READ_ERRORS,
         },
     ),
@@ -126,23 +131,13 @@ def _primary_assignments(today: Any) -> Prefetch[Any]:
         summary="Change a client's demographics and status",
         request=ClientUpdateSerializer,
         parameters=[IF_MATCH_HEADER],
-        responses={
-            200: ClientSerializer,
-            400: schema.BAD_REQUEST,
-            412: schema.BAD_REQUEST,
-            **schema.OBJECT_ERRORS,
-        },
+        responses=UPDATE_RESPONSES,
     ),
     partial_update=extend_schema(
         summary="Change some of a client's demographics or status",
         request=ClientUpdateSerializer,
         parameters=[IF_MATCH_HEADER],
-        responses={
-            200: ClientSerializer,
-            400: schema.BAD_REQUEST,
-            412: schema.BAD_REQUEST,
-            **schema.OBJECT_ERRORS,
-        },
+        responses=UPDATE_RESPONSES,
     ),
 )
 @extend_schema(tags=["clients"])

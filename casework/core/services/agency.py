@@ -66,23 +66,32 @@ def program_update(
             exclude_pk=program.pk,
         ):
             raise AgencySetupError(f"There is already a program called “{wanted['name']}”.")
-        changed = [field for field, value in wanted.items() if getattr(program, field) != value]
-        for field in changed:
-            setattr(program, field, wanted[field])
-        if changed:
-            program.full_clean()
-            program.save(update_fields=changed)
-            audit_record(actor=by, action=Action.UPDATE, obj=program, detail={"fields": changed})
+        _save_changes(program, wanted, by=by)
     return program
+
+
+def _save_changes(obj: Program | Team, wanted: dict[str, Any], *, by: User) -> None:
+    """Save only the fields that differ, validated, with one audit entry naming them."""
+    changed = [field for field, value in wanted.items() if getattr(obj, field) != value]
+    for field in changed:
+        setattr(obj, field, wanted[field])
+    if changed:
+        obj.full_clean()
+        obj.save(update_fields=changed)
+        audit_record(actor=by, action=Action.UPDATE, obj=obj, detail={"fields": changed})
+
+
+def _set_active(obj: Program | Team, *, active: bool, by: User) -> None:
+    with transaction.atomic():
+        type(obj).objects.filter(pk=obj.pk).update(is_active=active)
+        obj.is_active = active
+        audit_record(actor=by, action=Action.UPDATE, obj=obj, detail={"active": active})
 
 
 def program_set_active(*, program: Program, by: User, active: bool) -> Program:
     """Close a program to new work (its history and teams stay) or reopen it."""
     require_admin_of(program.agency_id, by)
-    with transaction.atomic():
-        Program.objects.filter(pk=program.pk).update(is_active=active)
-        program.is_active = active
-        audit_record(actor=by, action=Action.UPDATE, obj=program, detail={"active": active})
+    _set_active(program, active=active, by=by)
     return program
 
 
@@ -122,27 +131,14 @@ def team_update(*, team: Team, by: User, name: str, program: Program | None) -> 
             Team.objects.filter(agency_id=team.agency_id), name=name, exclude_pk=team.pk
         ):
             raise AgencySetupError(f"There is already a team called “{name}”.")
-        changed = []
-        if team.name != name:
-            team.name = name
-            changed.append("name")
-        if team.program_id != (program.pk if program else None):
-            team.program = program
-            changed.append("program")
-        if changed:
-            team.full_clean()
-            team.save(update_fields=changed)
-            audit_record(actor=by, action=Action.UPDATE, obj=team, detail={"fields": changed})
+        _save_changes(team, {"name": name, "program": program}, by=by)
     return team
 
 
 def team_set_active(*, team: Team, by: User, active: bool) -> Team:
     """Retire a team (memberships stay for the record, but no longer widen anyone's caseload) or revive it."""
     require_admin_of(team.agency_id, by)
-    with transaction.atomic():
-        Team.objects.filter(pk=team.pk).update(is_active=active)
-        team.is_active = active
-        audit_record(actor=by, action=Action.UPDATE, obj=team, detail={"active": active})
+    _set_active(team, active=active, by=by)
     return team
 
 
