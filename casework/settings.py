@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "casework.core",
     "casework.billing",
     "casework.clients",
+    "casework.notes",
     "casework.web",
     "casework.api",
 ]

@@ -9,6 +9,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("", include("casework.core.urls")),
     path("clients/", include("casework.clients.urls")),
+    path("notes/", include("casework.notes.urls")),
+    path("billing/", include("casework.billing.urls")),
     path("api/", include("casework.api.urls")),
     path("account/api-tokens/", include("casework.api.urls_tokens")),
     path("django-admin/", admin.site.urls),

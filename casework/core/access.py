@@ -133,6 +133,21 @@ def may_read_narratives(user: User) -> bool:
     return user.has_role(Role.BILLING) and bool(user.agency and user.agency.billing_sees_narratives)
 
 
+def may_write_notes(user: Any) -> bool:
+    """Staff who serve clients document their contacts; billing and auditors do not."""
+    return may_edit_chart(user)
+
+
+def may_configure_billing(user: Any) -> bool:
+    """Payers, the service catalogue, fee schedules, authorizations and claim settings."""
+    return _is_staff_of_an_agency(user) and user.has_role(Role.AGENCY_ADMIN, Role.BILLING)
+
+
+def may_bill(user: Any) -> bool:
+    """Charges, billing holds, claim batches and billing reports."""
+    return _is_staff_of_an_agency(user) and user.has_role(Role.AGENCY_ADMIN, Role.BILLING)
+
+
 def may_manage_staff(user: Any) -> bool:
     return _is_staff_of_an_agency(user) and user.has_role(Role.AGENCY_ADMIN)
 

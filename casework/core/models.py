@@ -68,6 +68,16 @@ class Agency(models.Model):
         validators=[MinValueValidator(5), MaxValueValidator(24 * 60)],
         help_text="How long emergency access to a chart outside one's caseload lasts.",
     )
+    note_template = models.CharField(
+        max_length=16,
+        default="dap",
+        help_text="The narrative template new service notes start with (DAP, SOAP, BIRP, GIRP or free).",
+    )
+    late_note_days = models.PositiveSmallIntegerField(
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text="A note signed more than this many days after the service asks for a late-entry reason.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -189,6 +199,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     title = models.CharField(max_length=120, blank=True)
     phone = models.CharField(max_length=32, blank=True)
+    npi = models.CharField(
+        "NPI",
+        max_length=10,
+        blank=True,
+        validators=[validate_npi],
+        help_text="Individual NPI, printed as the rendering provider on claims.",
+    )
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(
         default=False, help_text="May use the Django admin site (platform operators)."

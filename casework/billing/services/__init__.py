@@ -1,0 +1,1 @@
+"""Every write in billing, split by domain line: the catalogue and set-up, charges, claims."""

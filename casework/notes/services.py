@@ -1,0 +1,471 @@
+"""Every write to service notes: drafts, signing (which makes the charge), co-signing, addenda, voids."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from casework.billing.models import Charge
+from casework.billing.services.charges import charge_for_signed_note, charge_recheck, charge_void
+from casework.clients.models import Client, TimelineEvent
+from casework.core import access
+from casework.core.audit import Action, audit_record
+from casework.core.models import Credential, Role, User
+from casework.notes.models import (
+    NARRATIVE_LIMIT,
+    NEVER_BILLABLE_CONTACTS,
+    Addendum,
+    GroupSession,
+    Note,
+    QuickPhrase,
+)
+from casework.notes.templates import note_template
+
+MAX_MINUTES = 12 * 60
+ATTESTATION = "I attest that I provided this service as documented."
+# What a draft may change; everything else is set by the service.
+DRAFT_FIELDS = (
+    "service_date",
+    "start_at",
+    "end_at",
+    "contact_type",
+    "place_of_service",
+    "service_code",
+    "present",
+    "template",
+    "sections",
+    "goals_addressed",
+    "mileage",
+    "travel_minutes",
+    "interpreter_used",
+    "interpreter_language",
+)
+
+
+class NoteError(Exception):
+    """A note change that cannot be made; `field` names the form field it belongs to."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class NoteConflict(NoteError):
+    """The draft was saved elsewhere (another tab or device) since this copy was loaded."""
+
+
+@dataclass(frozen=True)
+class NoteStart:
+    """What a note can be started with: from the client's last note, or from an appointment."""
+
+    service_date: datetime.date
+    start_at: datetime.datetime | None = None
+    end_at: datetime.datetime | None = None
+    contact_type: str = "face_to_face"
+    place_of_service: str = ""
+    service_code_id: int | None = None
+    present: str = ""
+    template: str = "dap"
+
+
+@dataclass(frozen=True)
+class Problem:
+    message: str
+    field: str | None = None
+
+
+@dataclass(frozen=True)
+class Signed:
+    note: Note
+    charge: Charge | None
+    already_signed: bool = False
+
+
+def _require_author(note: Note, by: User) -> None:
+    if note.author_id != by.pk:
+        raise NoteError("Only the author can change or sign a note.")
+
+
+def _audit(by: User, note: Note, action: str, **detail: Any) -> None:
+    audit_record(actor=by, action=action, obj=note, client_id=note.client_id, detail=detail)
+
+
+def note_start_defaults(*, client: Client, author: User) -> NoteStart:
+    """A new note's starting values: the author's last note for this client, else the agency's."""
+    previous = (
+        Note.objects.filter(client=client, author=author)
+        .exclude(status=Note.Status.VOID)
+        .order_by("-service_date", "-id")
+        .values("contact_type", "place_of_service", "service_code_id", "present", "template")
+        .first()
+    )
+    agency = author.agency
+    assert agency is not None
+    today = agency.today()
+    if previous is None:
+        return NoteStart(service_date=today, template=agency.note_template)
+    return NoteStart(service_date=today, **previous)
+
+
+def note_create(*, client: Client, author: User, start: NoteStart) -> Note:
+    """A new draft note for the client, filled in from `start`."""
+    if not access.may_write_notes(author):
+        raise NoteError("Your role does not write service notes.")
+    if client.agency_id != author.agency_id:
+        raise NoteError("This client belongs to another agency.")
+    with transaction.atomic():
+        note = Note.objects.create(
+            agency_id=client.agency_id,
+            client=client,
+            author=author,
+            service_date=start.service_date,
+            start_at=start.start_at,
+            end_at=start.end_at,
+            contact_type=start.contact_type,
+            place_of_service=start.place_of_service,
+            service_code_id=start.service_code_id,
+            present=start.present,
+            template=start.template,
+        )
+        _audit(author, note, Action.CREATE)
+    return note
+
+
+def narrative_length(sections: dict[str, Any], shared_text: str = "") -> int:
+    return sum(len(str(value)) for value in sections.values()) + len(shared_text)
+
+
+def note_save_draft(*, note: Note, by: User, data: dict[str, Any], expected_version: int) -> Note:
+    """Save a draft (autosave and the Save button): refuses stale copies and signed notes."""
+    _require_author(note, by)
+    if narrative_length(data.get("sections", {})) > NARRATIVE_LIMIT:
+        raise NoteError(
+            f"The narrative is longer than {NARRATIVE_LIMIT:,} characters. Shorten it, or "
+            "put long material in a document.",
+            field="sections",
+        )
+    start_at, end_at = data.get("start_at", note.start_at), data.get("end_at", note.end_at)
+    if start_at and end_at and end_at <= start_at:
+        raise NoteError("The end time must be after the start time.", field="end_time")
+    with transaction.atomic():
+        locked = Note.objects.select_for_update().get(pk=note.pk)
+        if locked.status != Note.Status.DRAFT:
+            raise NoteError("This note is signed; add an addendum instead.")
+        if locked.version != expected_version:
+            raise NoteConflict(
+                "This draft was saved from another tab or device since you opened it. "
+                "Reload to see that version; your text is kept in this browser."
+            )
+        for name in DRAFT_FIELDS:
+            if name in data:
+                setattr(locked, name, data[name])
+        locked.version += 1
+        locked.save()
+    return locked
+
+
+def _future_problem(note: Note, now: datetime.datetime) -> Problem | None:
+    assert note.agency is not None
+    if note.service_date > note.agency.today():
+        return Problem("The service date is in the future.", "service_date")
+    if note.end_at and note.end_at > now:
+        return Problem("The contact has not ended yet: its end time is in the future.", "end_time")
+    return None
+
+
+def _time_problems(note: Note, now: datetime.datetime) -> list[Problem]:
+    problems = []
+    future = _future_problem(note, now)
+    if future:
+        problems.append(future)
+    if note.contact_type in NEVER_BILLABLE_CONTACTS:
+        return problems
+    if note.start_at is None or note.end_at is None:
+        return [*problems, Problem("Enter when the contact started and ended.", "start_time")]
+    minutes = note.duration_minutes or 0
+    if minutes <= 0:
+        problems.append(Problem("The contact must last at least one minute.", "end_time"))
+    elif minutes > MAX_MINUTES:
+        problems.append(
+            Problem(f"{minutes // 60} h {minutes % 60} min is longer than 12 hours.", "end_time")
+        )
+    return problems
+
+
+def _overlapping(note: Note) -> Note | None:
+    """Another signed billable note of the same author whose minutes overlap this one's."""
+    if note.start_at is None or note.end_at is None:
+        return None
+    others = (
+        Note.objects.filter(
+            author_id=note.author_id,
+            status=Note.Status.SIGNED,
+            service_code__is_billable=True,
+            start_at__lt=note.end_at,
+            end_at__gt=note.start_at,
+        )
+        .exclude(pk=note.pk)
+        .exclude(contact_type__in=NEVER_BILLABLE_CONTACTS)
+        .select_related("client")
+    )
+    if note.group_id:
+        others = others.exclude(group_id=note.group_id)
+    return others.first()
+
+
+def _billing_problems(note: Note) -> list[Problem]:
+    code = note.service_code
+    if code is None:
+        return []
+    problems = []
+    if code.is_billable and note.contact_type in NEVER_BILLABLE_CONTACTS:
+        problems.append(
+            Problem(
+                f"A {note.get_contact_type_display().lower()} is never billable: choose a "
+                "non-billable service or none.",
+                "service_code",
+            )
+        )
+    if code.is_billable and not note.place_of_service:
+        problems.append(Problem("Choose the place of service.", "place_of_service"))
+    if code.is_billable and (other := _overlapping(note)):
+        local = timezone.localtime(other.start_at) if other.start_at else None
+        problems.append(
+            Problem(
+                "These minutes overlap your signed note for another client"
+                + (f" at {local:%H:%M} on {local:%Y-%m-%d}" if local else "")
+                + ". Billable minutes cannot be counted twice.",
+                "start_time",
+            )
+        )
+    return problems
+
+
+def sign_problems(*, note: Note, now: datetime.datetime | None = None) -> list[Problem]:
+    """Everything that stops this draft from being signed, each with the field it belongs to."""
+    now = now or timezone.now()
+    problems = _time_problems(note, now)
+    template = note_template(note.template)
+    for section in template.missing_sections(note.sections or {}):
+        problems.append(Problem(f"Write the {section.label} section.", f"section_{section.key}"))
+    if narrative_length(note.sections or {}, note.shared_text) > NARRATIVE_LIMIT:
+        problems.append(Problem(f"The narrative is longer than {NARRATIVE_LIMIT:,} characters."))
+    problems += _billing_problems(note)
+    return problems
+
+
+def late_days(note: Note) -> int:
+    """Days past the agency's limit for signing, or 0 when the note is on time."""
+    assert note.agency is not None
+    overdue = (note.agency.today() - note.service_date).days
+    return max(overdue - note.agency.late_note_days, 0)
+
+
+def cosign_needed(author: User, day: datetime.date) -> bool:
+    """Whether the author's notes need a supervisor's co-signature (WAC 246-810, RCW 18.19)."""
+    current = [c for c in Credential.objects.filter(user=author) if c.is_current_on(day)]
+    return not any(c.may_serve_unsupervised for c in current)
+
+
+def note_sign(*, note: Note, by: User, attest: bool, late_reason: str = "") -> Signed:
+    """Sign and lock the note, and make its one charge; signing again returns the first result."""
+    with transaction.atomic():
+        locked = (
+            Note.objects.select_for_update(of=("self",))
+            .select_related("agency", "author", "service_code")
+            .get(pk=note.pk)
+        )
+        if locked.status != Note.Status.DRAFT:
+            if locked.status == Note.Status.VOID:
+                raise NoteError("This note was voided and cannot be signed.")
+            return Signed(locked, Charge.objects.filter(note=locked).first(), already_signed=True)
+        _require_author(locked, by)
+        if not attest:
+            raise NoteError("Tick the attestation to sign.", field="attest")
+        problems = sign_problems(note=locked)
+        if problems:
+            raise NoteError(problems[0].message, field=problems[0].field)
+        late_reason = late_reason.strip()
+        if late_days(locked) and not late_reason:
+            raise NoteError(
+                f"This note is signed {(locked.agency.today() - locked.service_date).days} days "
+                "after the service: say why it is late.",
+                field="late_reason",
+            )
+        locked.status = Note.Status.SIGNED
+        locked.signed_at = timezone.now()
+        locked.minutes = locked.duration_minutes
+        locked.attestation = ATTESTATION
+        locked.late_reason = late_reason[:500]
+        locked.cosign_required = cosign_needed(by, locked.service_date)
+        locked.save()
+        charge = charge_for_signed_note(note=locked, by=by)
+        _audit(by, locked, Action.UPDATE, signed=True, charge=charge.pk if charge else None)
+        TimelineEvent.objects.create(
+            agency_id=locked.agency_id,
+            client_id=locked.client_id,
+            occurred_at=locked.signed_at,
+            kind="note_signed",
+            summary=f"{locked.get_contact_type_display()} note signed",
+            actor=by,
+        )
+    return Signed(locked, charge)
+
+
+def may_cosign(user: User, note: Note) -> bool:
+    """Supervisors of the author's teams co-sign; agency admins may when no supervisor can."""
+    if note.author_id == user.pk or note.agency_id != user.agency_id:
+        return False
+    if user.has_role(Role.AGENCY_ADMIN):
+        return True
+    return (
+        user.has_role(Role.SUPERVISOR)
+        and access.supervised_staff_ids(user).filter(user_id=note.author_id).exists()
+    )
+
+
+def note_cosign(*, note: Note, by: User) -> Note:
+    """A supervisor's co-signature; a charge held for it is released when nothing else holds it."""
+    with transaction.atomic():
+        locked = Note.objects.select_for_update().get(pk=note.pk)
+        if not locked.awaiting_cosign:
+            raise NoteError("This note is not waiting for a co-signature.")
+        if not may_cosign(by, locked):
+            raise NoteError("Only a supervisor of the author's team can co-sign this note.")
+        locked.cosigned_by = by
+        locked.cosigned_at = timezone.now()
+        locked.save(update_fields=["cosigned_by", "cosigned_at", "updated_at"])
+        _audit(by, locked, Action.UPDATE, cosigned=True)
+        charge = Charge.objects.filter(note=locked, status=Charge.Status.HELD).first()
+        if charge is not None:
+            charge_recheck(charge=charge, by=by)
+    return locked
+
+
+def addendum_add(*, note: Note, by: User, text: str) -> Addendum:
+    """A correction or addition to a signed note, by its author or a supervisor."""
+    text = text.strip()
+    if not text:
+        raise NoteError("Write the addendum.", field="text")
+    if len(text) > 20_000:
+        raise NoteError("An addendum can be at most 20,000 characters.", field="text")
+    if not note.is_signed:
+        raise NoteError("A draft can still be edited; addenda are for signed notes.")
+    if by.pk != note.author_id and not may_cosign(by, note):
+        raise NoteError("Only the author or a supervisor can add an addendum.")
+    with transaction.atomic():
+        addendum = Addendum.objects.create(
+            agency_id=note.agency_id, note=note, author=by, text=text
+        )
+        _audit(by, note, Action.UPDATE, addendum=addendum.pk)
+    return addendum
+
+
+def note_void(*, note: Note, by: User, reason: str) -> Note:
+    """Void a signed note (entered in error): the record stays, marked void with the reason."""
+    reason = reason.strip()
+    if not reason:
+        raise NoteError("Say why the note is void.", field="reason")
+    with transaction.atomic():
+        locked = Note.objects.select_for_update().get(pk=note.pk)
+        if locked.status != Note.Status.SIGNED:
+            raise NoteError("Only a signed note can be voided; a draft can be discarded.")
+        if by.pk != locked.author_id and not may_cosign(by, locked):
+            raise NoteError("Only the author or a supervisor can void a note.")
+        charge = Charge.objects.filter(note=locked).first()
+        if charge is not None and charge.status != Charge.Status.VOID:
+            if charge.status == Charge.Status.BILLED:
+                raise NoteError(
+                    "This note's charge was already claimed: billing must send a void claim "
+                    "first, then the note can be voided."
+                )
+            charge_void(charge=charge, by=by, reason=f"Note voided: {reason}")
+        locked.status = Note.Status.VOID
+        locked.voided_by = by
+        locked.voided_at = timezone.now()
+        locked.void_reason = reason[:500]
+        locked.save(update_fields=["status", "voided_by", "voided_at", "void_reason", "updated_at"])
+        _audit(by, locked, Action.UPDATE, voided=True)
+    return locked
+
+
+def draft_discard(*, note: Note, by: User) -> None:
+    """Throw away one's own unsigned draft (signed notes are never deleted)."""
+    _require_author(note, by)
+    with transaction.atomic():
+        locked = Note.objects.select_for_update().get(pk=note.pk)
+        if locked.status != Note.Status.DRAFT:
+            raise NoteError("Only a draft can be discarded; void a signed note instead.")
+        _audit(by, locked, Action.DELETE)
+        locked.delete()
+
+
+def group_session_create(
+    *, author: User, clients: list[Client], topic: str, start: NoteStart, shared_text: str
+) -> GroupSession:
+    """One draft note per client present, sharing the session's time, code and common text."""
+    if not 2 <= len(clients) <= 30:
+        raise NoteError("A group note needs between 2 and 30 clients.", field="clients")
+    if len({c.pk for c in clients}) != len(clients):
+        raise NoteError("A client is listed twice.", field="clients")
+    if len(shared_text) > NARRATIVE_LIMIT:
+        raise NoteError(f"The shared part is longer than {NARRATIVE_LIMIT:,} characters.")
+    with transaction.atomic():
+        session = GroupSession.objects.create(
+            agency_id=access.agency_id_of(author), author=author, topic=topic.strip()[:200]
+        )
+        for client in clients:
+            note = note_create(client=client, author=author, start=start)
+            note.group = session
+            note.shared_text = shared_text
+            note.save(update_fields=["group", "shared_text"])
+        audit_record(
+            actor=author, action=Action.CREATE, obj=session, detail={"notes": len(clients)}
+        )
+    return session
+
+
+def group_shared_text_save(*, session: GroupSession, by: User, shared_text: str) -> int:
+    """Change the shared part in every still-unsigned note of the session; returns how many."""
+    if session.author_id != by.pk:
+        raise NoteError("Only the author of the group session can change its shared part.")
+    if len(shared_text) > NARRATIVE_LIMIT:
+        raise NoteError(f"The shared part is longer than {NARRATIVE_LIMIT:,} characters.")
+    with transaction.atomic():
+        changed = Note.objects.filter(group=session, status=Note.Status.DRAFT).update(
+            shared_text=shared_text, updated_at=timezone.now()
+        )
+        audit_record(actor=by, action=Action.UPDATE, obj=session, detail={"notes": changed})
+    return changed
+
+
+def quick_phrase_save(
+    *, owner: User, label: str, text: str, phrase: QuickPhrase | None = None
+) -> QuickPhrase:
+    """Add or change one of the person's own quick phrases."""
+    label, text = label.strip(), text.strip()
+    if not label or not text:
+        raise NoteError("A quick phrase needs a short name and its text.", field="label")
+    taken = QuickPhrase.objects.filter(owner=owner, label__iexact=label)
+    if phrase is not None:
+        taken = taken.exclude(pk=phrase.pk)
+    if taken.exists():
+        raise NoteError(f"You already have a phrase called “{label}”.", field="label")
+    with transaction.atomic():
+        phrase = phrase or QuickPhrase(agency_id=access.agency_id_of(owner), owner=owner)
+        phrase.label, phrase.text = label[:60], text[:2000]
+        phrase.save()
+        audit_record(actor=owner, action=Action.UPDATE, obj=phrase)
+    return phrase
+
+
+def quick_phrase_delete(*, phrase: QuickPhrase, by: User) -> None:
+    if phrase.owner_id != by.pk:
+        raise NoteError("That phrase is someone else's.")
+    with transaction.atomic():
+        audit_record(actor=by, action=Action.DELETE, obj=phrase)
+        phrase.delete()

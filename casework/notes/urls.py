@@ -1,0 +1,5 @@
+"""Service-note routes."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
