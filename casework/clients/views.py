@@ -29,6 +29,9 @@ from casework.core import access
 from casework.core.audit import Action, audit_record
 from casework.core.idempotency import submission_result
 from casework.core.models import User
+from casework.notes.selectors import client_notes
+
+CHART_NOTES = 20  # the most recent; the rest are a click away
 
 
 def _user(request: HttpRequest) -> User:
@@ -166,6 +169,9 @@ def client_chart(request: HttpRequest, client_id: int) -> HttpResponse:
             "may_edit": access.may_edit_chart(user),
             "may_merge": access.may_merge_clients(user),
             "may_read_audit": access.may_read_audit(user),
+            "may_write_notes": access.may_write_notes(user),
+            "notes": client_notes(user=user, client_id=chart.client.pk, limit=CHART_NOTES),
+            "submission_key": uuid.uuid4().hex,
         },
     )
 

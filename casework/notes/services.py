@@ -14,6 +14,7 @@ from casework.billing.services.charges import charge_for_signed_note, charge_rec
 from casework.clients.models import Client, TimelineEvent
 from casework.core import access
 from casework.core.audit import Action, audit_record
+from casework.core.idempotency import submission_claim, submission_complete
 from casework.core.models import Credential, Role, User
 from casework.notes.models import (
     NARRATIVE_LIMIT,
@@ -25,6 +26,7 @@ from casework.notes.models import (
 )
 from casework.notes.templates import note_template
 
+NOTE_CREATE = "note_create"  # idempotency purpose
 MAX_MINUTES = 12 * 60
 ATTESTATION = "I attest that I provided this service as documented."
 # What a draft may change; everything else is set by the service.
@@ -111,13 +113,21 @@ def note_start_defaults(*, client: Client, author: User) -> NoteStart:
     return NoteStart(service_date=today, **previous)
 
 
-def note_create(*, client: Client, author: User, start: NoteStart) -> Note:
-    """A new draft note for the client, filled in from `start`."""
+def note_create(
+    *, client: Client, author: User, start: NoteStart, submission_key: str = ""
+) -> Note:
+    """A new draft note for the client, filled in from `start` (one per submission key)."""
     if not access.may_write_notes(author):
         raise NoteError("Your role does not write service notes.")
     if client.agency_id != author.agency_id:
         raise NoteError("This client belongs to another agency.")
     with transaction.atomic():
+        assert client.agency is not None
+        submission = submission_claim(
+            agency=client.agency, by=author, purpose=NOTE_CREATE, key=submission_key
+        )
+        if submission.earlier_object_id is not None:
+            return Note.objects.get(pk=submission.earlier_object_id, author=author)
         note = Note.objects.create(
             agency_id=client.agency_id,
             client=client,
@@ -131,6 +141,7 @@ def note_create(*, client: Client, author: User, start: NoteStart) -> Note:
             present=start.present,
             template=start.template,
         )
+        submission_complete(submission, note.pk)
         _audit(author, note, Action.CREATE)
     return note
 

@@ -24,6 +24,12 @@ def _nav(request: HttpRequest) -> list[NavItem]:
     items: list[tuple[str, str]] = [("My day", reverse("home"))]
     if access.may_use_client_registry(user):
         items.append(("Clients", reverse("client_list")))
+    if access.may_write_notes(user):
+        items.append(("My notes", reverse("unsigned_notes")))
+    if access.may_bill(user):
+        items.append(("Billing", reverse("billing_home")))
+    if access.may_bill(user) or access.may_write_notes(user):
+        items.append(("Reports", "/reports/"))
     if access.may_manage_staff(user):
         items.append(("Staff", reverse("staff_list")))
     if access.may_read_audit(user):

@@ -68,7 +68,7 @@ def _value_for(param: str, cast: Cast, route: Route) -> str:
     )[0]
     values: dict[str, Any] = {
         "client_id": cast.client.pk,
-        "pk": cast.client.pk if "client" in route.pattern else cast.case_manager.pk,
+        "pk": _api_pk(route, cast),
         "user_id": cast.case_manager.pk,
         "flag_id": flag.pk,
         "section": "phone",
@@ -78,6 +78,14 @@ def _value_for(param: str, cast: Cast, route: Route) -> str:
         "token_id": _home_objects(cast)["token"],
         "member_id": _home_objects(cast)["member"],
         "grant_id": _home_objects(cast)["grant"],
+        "note_id": _billing_objects(cast)["note"],
+        "charge_id": _billing_objects(cast)["charge"],
+        "batch_id": _billing_objects(cast)["batch"],
+        "phrase_id": _billing_objects(cast)["phrase"],
+        "session_id": _billing_objects(cast)["session"],
+        "payer_id": _billing_objects(cast)["payer"],
+        "code_id": _billing_objects(cast)["code"],
+        "authorization_id": _billing_objects(cast)["authorization"],
         "format": "json",
         "uidb64": "MQ",
         "token": "set-password",
@@ -127,6 +135,62 @@ def _home_objects(cast: Cast) -> dict[str, int]:
         "member": peer.pk,
         "grant": _emergency_opening(cast),
     }
+
+
+def _api_pk(route: Route, cast: Cast) -> int:
+    """The row an API detail route names: a real one of the home agency."""
+    for prefix, key in (("notes", "note"), ("charges", "charge"), ("claim-batches", "batch")):
+        if f"v1/{prefix}/" in route.pattern:
+            return _billing_objects(cast)[key]
+    return cast.client.pk if "client" in route.pattern else cast.case_manager.pk
+
+
+def _billing_objects(cast: Cast) -> dict[str, int]:
+    """A signed note with its charge in a claim batch, and the set-up rows behind it (made once)."""
+    cached: dict[str, int] | None = getattr(cast, "_walk_billing", None)
+    if cached is not None:
+        return cached
+    import datetime
+
+    from casework.billing.models import Authorization
+    from casework.billing.services.claims import BatchRequest, claim_batch_create
+    from casework.notes.models import GroupSession, QuickPhrase
+    from casework.notes.services import note_sign
+    from casework.testing.billing import billable_world, draft_note
+
+    world = billable_world(cast)
+    day = cast.agency.today() - datetime.timedelta(days=1)
+    note = draft_note(author=cast.case_manager, client=cast.client, code=world.t1016, day=day)
+    charge = note_sign(note=note, by=cast.case_manager, attest=True).charge
+    assert charge is not None and charge.status == "ready", charge and charge.hold_reasons
+    batch = claim_batch_create(
+        agency=cast.agency, by=cast.billing, request=BatchRequest(world.payer, day, day)
+    )
+    authorization = Authorization.objects.create(
+        agency=cast.agency,
+        client=cast.client,
+        payer=world.payer,
+        number="WALK-1",
+        units=10,
+        start_on=day,
+        end_on=day,
+    )
+    cached = {
+        "note": note.pk,
+        "charge": charge.pk,
+        "batch": batch.pk,
+        "phrase": QuickPhrase.objects.create(
+            agency=cast.agency, owner=cast.case_manager, label="walk", text="walk"
+        ).pk,
+        "session": GroupSession.objects.create(
+            agency=cast.agency, author=cast.case_manager, topic="walk"
+        ).pk,
+        "payer": world.payer.pk,
+        "code": world.t1016.pk,
+        "authorization": authorization.pk,
+    }
+    cast._walk_billing = cached  # type: ignore[attr-defined]
+    return cached
 
 
 def _emergency_opening(cast: Cast) -> int:
@@ -215,3 +279,11 @@ def test_outsiders_never_see_the_clients_data(cast: Cast, persona: str) -> None:
     assert ApiToken.objects.get(user=cast.case_manager).revoked_at is None
     assert cast.client.care_team.get(staff=cast.colleague).end_on is None
     assert not BreakGlassAccess.objects.filter(reviewed_at__isnull=False).exists()
+    from casework.billing.models import Charge, ClaimBatch
+    from casework.notes.models import Note
+
+    if getattr(cast, "_walk_billing", None):
+        ids = cast._walk_billing  # type: ignore[attr-defined]
+        assert Note.objects.get(pk=ids["note"]).status == "signed"
+        assert Charge.objects.get(pk=ids["charge"]).status == "billed"
+        assert ClaimBatch.objects.get(pk=ids["batch"]).submitted_at is None

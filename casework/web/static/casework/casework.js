@@ -158,10 +158,118 @@
     });
   }
 
+  /* ---- Service notes: autosave to the server, a running timer, quick phrases ---- */
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+
+  function noteDuration(form) {
+    var out = form.querySelector("[data-duration]");
+    var start = form.elements.start_time, end = form.elements.end_time;
+    if (!out || !start || !end) return;
+    var show = function () {
+      if (!start.value || !end.value) { out.textContent = ""; return; }
+      var a = start.value.split(":"), b = end.value.split(":");
+      var minutes = (+b[0] * 60 + +b[1]) - (+a[0] * 60 + +a[1]);
+      if (minutes <= 0) minutes += 24 * 60;  // past midnight, as the server reads it
+      out.textContent = minutes + " minutes";
+    };
+    start.addEventListener("change", show);
+    end.addEventListener("change", show);
+    show();
+  }
+
+  function noteTimer(form) {
+    var button = form.querySelector("[data-timer]");
+    if (!button) return;
+    var now = function () { var d = new Date(); return pad(d.getHours()) + ":" + pad(d.getMinutes()); };
+    var running = false;
+    button.addEventListener("click", function () {
+      var field = running ? form.elements.end_time : form.elements.start_time;
+      field.value = now();
+      if (!running) form.elements.end_time.value = "";
+      field.dispatchEvent(new Event("change", { bubbles: true }));
+      running = !running;
+      button.textContent = running ? "Stop timer" : "Start timer";
+      button.setAttribute("aria-pressed", running ? "true" : "false");
+    });
+  }
+
+  function quickPhrases(form) {
+    var picker = form.querySelector("[data-phrase-picker]");
+    if (!picker) return;
+    var last = form.querySelector("[data-phrase-target]");
+    form.querySelectorAll("[data-phrase-target]").forEach(function (area) {
+      area.addEventListener("focus", function () { last = area; });
+    });
+    picker.addEventListener("change", function () {
+      if (!picker.value || !last) return;
+      var at = last.selectionStart || last.value.length;
+      var text = (at && last.value.charAt(at - 1) !== " " && last.value.charAt(at - 1) !== "\n" ? " " : "") + picker.value;
+      last.value = last.value.slice(0, at) + text + last.value.slice(at);
+      picker.value = "";
+      last.focus();
+      last.setSelectionRange(at + text.length, at + text.length);
+      last.dispatchEvent(new Event("input", { bubbles: true }));
+    });
+  }
+
+  function noteAutosave(form) {
+    var url = form.getAttribute("data-autosave");
+    var status = form.querySelector("[data-autosave-status]");
+    var quote = form.querySelector("[data-quote-target]");
+    var timer = null, saving = false, again = false;
+    var say = function (text) { if (status) status.textContent = text; };
+    var save = function () {
+      if (saving) { again = true; return; }
+      saving = true;
+      var data = new FormData(form);
+      data.delete("action");
+      fetch(url, { method: "POST", body: data, credentials: "same-origin", headers: { "X-CSRFToken": csrfToken() } })
+        .then(function (r) { return r.json().then(function (body) { return { status: r.status, body: body }; }); })
+        .then(function (res) {
+          if (res.body.saved) {
+            form.elements.version.value = res.body.version;
+            var t = new Date(res.body.saved_at);
+            say("Draft saved at " + pad(t.getHours()) + ":" + pad(t.getMinutes()) + ".");
+            if (quote) fetch(form.getAttribute("data-quote"), { credentials: "same-origin" })
+              .then(function (r) { return r.text(); }).then(function (html) { quote.innerHTML = html; });
+          } else if (res.body.conflict) {
+            say(res.body.message);
+          } else {
+            say("Not saved yet: " + (res.body.message || "check the fields marked when you save.") + " Your text is kept in this browser.");
+          }
+        })
+        .catch(function () { say("Offline: your text is kept in this browser and saved when you are back online."); })
+        .then(function () { saving = false; if (again) { again = false; save(); } });
+    };
+    var soon = function () { window.clearTimeout(timer); timer = window.setTimeout(save, 1500); };
+    form.addEventListener("input", soon);
+    form.addEventListener("change", soon);
+    window.addEventListener("online", save);
+  }
+
+  function confirmForms() {
+    document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (!window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
+      });
+    });
+  }
+
+  function notes() {
+    document.querySelectorAll("form[data-autosave]").forEach(function (form) {
+      noteDuration(form);
+      noteTimer(form);
+      quickPhrases(form);
+      noteAutosave(form);
+    });
+    confirmForms();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     keepDrafts();
     announceSearchResults();
     submitOnce();
     idleWarning();
+    notes();
   });
 })();

@@ -1,0 +1,5 @@
+"""Report routes."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
