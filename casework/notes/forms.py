@@ -14,6 +14,11 @@ from casework.core.models import Agency
 from casework.notes.models import NARRATIVE_LIMIT, ContactType, Note
 from casework.notes.templates import NoteTemplate, template_choices
 
+TOO_LONG = (
+    f"This section is longer than {NARRATIVE_LIMIT:,} characters. "
+    "Shorten it, or put long material in a document."
+)
+
 
 class DateInput(forms.DateInput):
     input_type = "date"
@@ -96,6 +101,7 @@ class NoteForm(forms.Form):
                 label=section.label,
                 required=False,
                 max_length=NARRATIVE_LIMIT,
+                error_messages={"max_length": TOO_LONG},
                 help_text=section.prompt,
                 strip=False,
                 widget=forms.Textarea(attrs={"rows": 4, "data-phrase-target": "1"}),
