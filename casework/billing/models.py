@@ -179,7 +179,9 @@ class PayerCodeRule(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["payer", "service_code"], name="one_rule_per_payer_code")
+            models.UniqueConstraint(
+                fields=["payer", "service_code"], name="one_rule_per_payer_code"
+            )
         ]
 
     def __str__(self) -> str:
@@ -355,7 +357,9 @@ class ClaimBatch(models.Model):
     claim_count = models.PositiveIntegerField()
     total = models.DecimalField(max_digits=13, decimal_places=2)
     is_test = models.BooleanField()
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     submitted_by = models.ForeignKey(
@@ -394,7 +398,10 @@ class ClaimLine(models.Model):
     charge = models.ForeignKey(Charge, on_delete=models.PROTECT, related_name="claim_lines")
     frequency = models.CharField(max_length=1, choices=Frequency.choices)
     original_reference = models.CharField(
-        "payer claim number", max_length=50, blank=True, help_text="REF*F8 for replacements and voids."
+        "payer claim number",
+        max_length=50,
+        blank=True,
+        help_text="REF*F8 for replacements and voids.",
     )
     amount = models.DecimalField(max_digits=11, decimal_places=2)
     requested_by = models.ForeignKey(

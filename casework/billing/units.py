@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from casework.billing.models import ServiceCode, UnitRule
 
-UNIT_MINUTES: dict[str, int] = {ServiceCode.UnitType.PER_15_MINUTES: 15, ServiceCode.UnitType.PER_HOUR: 60}
+UNIT_MINUTES: dict[str, int] = {
+    ServiceCode.UnitType.PER_15_MINUTES: 15,
+    ServiceCode.UnitType.PER_HOUR: 60,
+}
 
 
 def _half(unit: int) -> int:
@@ -16,9 +19,7 @@ def _half(unit: int) -> int:
     return (unit + 1) // 2
 
 
-def units_for_minutes(
-    *, minutes: int, unit_type: str, rule: str, minimum_minutes: int = 1
-) -> int:
+def units_for_minutes(*, minutes: int, unit_type: str, rule: str, minimum_minutes: int = 1) -> int:
     """Units billed for one contact of `minutes`; 0 means it is too short to bill."""
     if minutes <= 0 or minutes < minimum_minutes:
         return 0

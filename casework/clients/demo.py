@@ -13,6 +13,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from casework.billing.demo import seed_billing
 from casework.billing.models import Payer
 from casework.clients import services
 from casework.clients.models import (
@@ -134,6 +135,7 @@ def seed_demo(
                 today=today,
             )
         result.clients = clients
+        seed_billing(agency=agency, admin=admin, staff=staff, today=today, rng=rng)
     return result
 
 
@@ -177,6 +179,8 @@ def _seed_staff(
                 if login == "peer"
                 else rng.choice(["aac_registered", "aac_certified", "aac_licensed"])
             )
+            if login == "casemanager":
+                kind = "aac_licensed"  # the walkthrough's author bills without a co-signature
             expires = today + datetime.timedelta(
                 days=30 if login == "casemanager" else rng.randint(90, 700)
             )

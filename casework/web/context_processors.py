@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from casework.core import access
 from casework.core.middleware import idle_minutes_for
+from casework.reports.selectors import reports_for
 
 
 @dataclass(frozen=True)
@@ -28,8 +29,8 @@ def _nav(request: HttpRequest) -> list[NavItem]:
         items.append(("My notes", reverse("unsigned_notes")))
     if access.may_bill(user):
         items.append(("Billing", reverse("billing_home")))
-    if access.may_bill(user) or access.may_write_notes(user):
-        items.append(("Reports", "/reports/"))
+    if reports_for(user):
+        items.append(("Reports", reverse("reports_index")))
     if access.may_manage_staff(user):
         items.append(("Staff", reverse("staff_list")))
     if access.may_read_audit(user):

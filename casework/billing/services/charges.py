@@ -13,17 +13,17 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
 from django.db import transaction
-from django.db.models import F, Q, Sum
+from django.db.models import Q, Sum
 
 from casework.billing.models import (
     Authorization,
     Charge,
     ClaimLine,
-    FeeRate,
     Payer,
     PayerCodeRule,
     ServiceCode,
 )
+from casework.billing.selectors.catalogue import rate_on
 from casework.billing.units import units_for_minutes
 from casework.clients.models import Coverage, Diagnosis, Episode
 from casework.core.audit import Action, audit_record
@@ -137,17 +137,6 @@ def _unit_rule(payer: Payer | None, code: ServiceCode) -> str:
     return override or payer.unit_rule
 
 
-def _rate(code: ServiceCode, payer: Payer | None, day: datetime.date) -> Decimal | None:
-    """The payer's own rate in effect on the day, else the agency's default rate."""
-    payer_match = Q(payer=payer) | Q(payer__isnull=True) if payer else Q(payer__isnull=True)
-    return (
-        FeeRate.objects.filter(payer_match, service_code=code, effective_from__lte=day)
-        .order_by(F("payer_id").asc(nulls_last=True), "-effective_from")
-        .values_list("rate", flat=True)
-        .first()
-    )
-
-
 def _used_units(authorization: Authorization, *, excluding_note_id: int | None) -> int:
     used = (
         Charge.objects.filter(authorization=authorization)
@@ -250,7 +239,7 @@ def charge_quote(*, note: Note, lock_authorization: bool = False) -> ChargeQuote
         holds.append(
             Hold("zero_units", f"{minutes} minutes give no billable unit of {code.label}.")
         )
-    rate = _rate(code, payer, note.service_date)
+    rate = rate_on(service_code=code, payer=payer, day=note.service_date)
     if rate is None:
         holds.append(Hold("no_rate", f"No rate for {code.label} on {note.service_date:%Y-%m-%d}."))
 

@@ -6,14 +6,13 @@ import datetime
 import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-from django.db import transaction
-from django.db.models import QuerySet
+from django.db import connection, transaction
 from django.utils import timezone
 
 from casework.billing import x12
 from casework.billing.models import Charge, ClaimBatch, ClaimLine, ClaimSettings, Payer
-from casework.clients.models import Client
 from casework.core.audit import Action, audit_record
 from casework.core.idempotency import submission_claim, submission_complete
 from casework.core.models import Agency, User
@@ -65,67 +64,127 @@ def setup_problems(agency: Agency, payer: Payer) -> list[str]:
     return problems
 
 
-def _subscriber(charge: Charge, agency_address: x12.Address) -> x12.Subscriber:
-    client: Client = charge.client
-    has_address = client.address_line1 and client.city and client.state and client.postal_code
+# What a claim needs of a charge, read as plain rows: 100,000 model instances cost seconds.
+CLAIM_FIELDS = (
+    "id",
+    "agency_id",
+    "amount",
+    "units",
+    "service_date",
+    "modifiers",
+    "place_of_service",
+    "diagnosis_codes",
+    "service_code__code",
+    "authorization__number",
+    "coverage__member_id",
+    "coverage__group_number",
+    "coverage__priority",
+    "payer__filing_indicator",
+    "client_id",
+    "client__legal_first_name",
+    "client__legal_last_name",
+    "client__date_of_birth",
+    "client__sex_for_billing",
+    "client__address_line1",
+    "client__address_line2",
+    "client__city",
+    "client__state",
+    "client__postal_code",
+    "rendering_provider_id",
+    "rendering_provider__first_name",
+    "rendering_provider__last_name",
+    "rendering_provider__npi",
+)
+Row = dict[str, Any]
+
+
+def _subscriber(row: Row, agency_address: x12.Address) -> x12.Subscriber:
+    has_address = all(
+        row[f"client__{f}"] for f in ("address_line1", "city", "state", "postal_code")
+    )
     # Clients without a home (shelter, street) are billed at the agency's address.
     address = (
         x12.Address(
-            line1=client.address_line1,
-            line2=client.address_line2,
-            city=client.city,
-            state=client.state,
-            postal_code=client.postal_code,
+            line1=row["client__address_line1"],
+            line2=row["client__address_line2"],
+            city=row["client__city"],
+            state=row["client__state"],
+            postal_code=row["client__postal_code"],
         )
         if has_address
         else agency_address
     )
-    coverage = charge.coverage
-    assert coverage is not None and charge.payer is not None
     return x12.Subscriber(
-        member_id=coverage.member_id,
-        last_name=client.legal_last_name,
-        first_name=client.legal_first_name,
-        birth_date=client.date_of_birth,
-        sex=client.sex_for_billing,
+        member_id=row["coverage__member_id"],
+        last_name=row["client__legal_last_name"],
+        first_name=row["client__legal_first_name"],
+        birth_date=row["client__date_of_birth"],
+        sex=row["client__sex_for_billing"],
         address=address,
-        payer_responsibility={1: "P", 2: "S", 3: "T"}.get(coverage.priority, "P"),
-        claim_filing_indicator=charge.payer.filing_indicator,
-        group_number=coverage.group_number,
+        payer_responsibility={1: "P", 2: "S", 3: "T"}.get(row["coverage__priority"], "P"),
+        claim_filing_indicator=row["payer__filing_indicator"],
+        group_number=row["coverage__group_number"],
     )
 
 
-def _claim(charge: Charge, line: ClaimLine | None, agency_address: x12.Address) -> x12.Claim:
-    pointers = tuple(range(1, min(len(charge.diagnosis_codes), 4) + 1))
-    provider = charge.rendering_provider
-    service_line = x12.ServiceLine(
-        procedure_code=charge.service_code.code,
-        modifiers=tuple(charge.modifiers.split()),
-        charge=charge.amount,
-        units=charge.units,
-        service_date=charge.service_date,
-        diagnosis_pointers=pointers,
-        line_control_number=str(charge.pk),
-    )
-    return x12.Claim(
-        patient_control_number=charge.claim_number,
-        place_of_service=charge.place_of_service,
-        diagnosis_codes=tuple(charge.diagnosis_codes),
-        subscriber=_subscriber(charge, agency_address),
-        lines=(service_line,),
-        frequency=line.frequency if line else ClaimLine.Frequency.ORIGINAL,
-        original_reference=line.original_reference if line else "",
-        rendering_provider=x12.RenderingProvider(
-            last_name=provider.last_name, first_name=provider.first_name, npi=provider.npi
-        ),
-        prior_authorization=charge.authorization.number if charge.authorization else "",
-    )
+class _ClaimBuilder:
+    """Turns charge rows into claims, sharing one subscriber and provider object per person."""
+
+    def __init__(self, agency_address: x12.Address) -> None:
+        self.agency_address = agency_address
+        self.subscribers: dict[tuple[int, str], x12.Subscriber] = {}
+        self.providers: dict[int, x12.RenderingProvider] = {}
+
+    def claim(self, row: Row, correction: ClaimLine | None = None) -> x12.Claim:
+        key = (row["client_id"], row["coverage__member_id"])
+        subscriber = self.subscribers.get(key) or self.subscribers.setdefault(
+            key, _subscriber(row, self.agency_address)
+        )
+        provider = self.providers.get(row["rendering_provider_id"]) or self.providers.setdefault(
+            row["rendering_provider_id"],
+            x12.RenderingProvider(
+                last_name=row["rendering_provider__last_name"],
+                first_name=row["rendering_provider__first_name"],
+                npi=row["rendering_provider__npi"],
+            ),
+        )
+        diagnoses = tuple(row["diagnosis_codes"])
+        line = x12.ServiceLine(
+            procedure_code=row["service_code__code"],
+            modifiers=tuple(row["modifiers"].split()),
+            charge=row["amount"],
+            units=row["units"],
+            service_date=row["service_date"],
+            diagnosis_pointers=tuple(range(1, min(len(diagnoses), 4) + 1)),
+            line_control_number=str(row["id"]),
+        )
+        return x12.Claim(
+            patient_control_number=f"CW{row['agency_id']}-{row['id']}",
+            place_of_service=row["place_of_service"],
+            diagnosis_codes=diagnoses,
+            subscriber=subscriber,
+            lines=(line,),
+            frequency=correction.frequency if correction else ClaimLine.Frequency.ORIGINAL,
+            original_reference=correction.original_reference if correction else "",
+            rendering_provider=provider,
+            prior_authorization=row["authorization__number"] or "",
+        )
 
 
-def _charges_for_claims() -> QuerySet[Charge]:
-    return Charge.objects.select_related(
-        "client", "coverage", "payer", "rendering_provider", "service_code", "authorization"
-    )
+def _record_original_lines(batch: ClaimBatch, rows: list[Row], by: User) -> None:
+    """One claim line per charge, written with executemany: bulk_create costs ~0.2 ms a row."""
+    table = ClaimLine._meta.db_table
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} (agency_id, batch_id, charge_id, frequency, "  # noqa: S608 - table name from the model
+            "original_reference, amount, requested_by_id, created_at) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+            [
+                (row["agency_id"], batch.pk, row["id"], "1", "", row["amount"], by.pk, now)
+                for row in rows
+            ],
+        )
 
 
 def _next_control_number(agency: Agency) -> tuple[ClaimSettings, int]:
@@ -190,8 +249,7 @@ def claim_batch_create(
         if submission.earlier_object_id is not None:
             return ClaimBatch.objects.get(pk=submission.earlier_object_id, agency=agency)
         ready = list(
-            _charges_for_claims()
-            .select_for_update(of=("self",))
+            Charge.objects.select_for_update(of=("self",))
             .filter(
                 agency=agency,
                 payer=request.payer,
@@ -200,6 +258,7 @@ def claim_batch_create(
                 service_date__lte=request.service_to,
             )
             .order_by("client_id", "service_date", "id")
+            .values(*CLAIM_FIELDS)
         )
         corrections = list(
             ClaimLine.objects.select_for_update(of=("self",))
@@ -207,17 +266,19 @@ def claim_batch_create(
             .order_by("id")
         )
         corrected = {
-            c.pk: c
-            for c in _charges_for_claims().filter(pk__in=[line.charge_id for line in corrections])
+            row["id"]: row
+            for row in Charge.objects.filter(
+                pk__in=[line.charge_id for line in corrections]
+            ).values(*CLAIM_FIELDS)
         }
         if not ready and not corrections:
             raise BatchError(
                 f"No charges for {request.payer.name} are ready to bill between "
                 f"{request.service_from:%Y-%m-%d} and {request.service_to:%Y-%m-%d}."
             )
-        agency_address = _agency_address(agency)
-        claims = [_claim(charge, None, agency_address) for charge in ready]
-        claims += [_claim(corrected[line.charge_id], line, agency_address) for line in corrections]
+        builder = _ClaimBuilder(_agency_address(agency))
+        claims = [builder.claim(row) for row in ready]
+        claims += [builder.claim(corrected[line.charge_id], line) for line in corrections]
         settings, number = _next_control_number(agency)
         content = _render(agency, settings, request.payer, number, claims)
         batch = ClaimBatch.objects.create(
@@ -229,25 +290,12 @@ def claim_batch_create(
             content=content,
             sha256=hashlib.sha256(content.encode("ascii")).hexdigest(),
             claim_count=len(claims),
-            total=sum((c.amount for c in ready), Decimal("0.00"))
+            total=sum((row["amount"] for row in ready), Decimal("0.00"))
             + sum((line.amount for line in corrections), Decimal("0.00")),
             is_test=settings.is_test,
             created_by=by,
         )
-        ClaimLine.objects.bulk_create(
-            [
-                ClaimLine(
-                    agency=agency,
-                    batch=batch,
-                    charge=charge,
-                    frequency=ClaimLine.Frequency.ORIGINAL,
-                    amount=charge.amount,
-                    requested_by=by,
-                )
-                for charge in ready
-            ],
-            batch_size=2000,
-        )
+        _record_original_lines(batch, ready, by)
         ClaimLine.objects.filter(pk__in=[line.pk for line in corrections]).update(batch=batch)
         Charge.objects.filter(
             claim_lines__batch=batch, claim_lines__frequency=ClaimLine.Frequency.ORIGINAL
