@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from casework.core import access
 from casework.core.middleware import idle_minutes_for
+from casework.core.models import User
 from casework.reports.selectors import reports_for
 
 
@@ -29,7 +30,7 @@ def _nav(request: HttpRequest) -> list[NavItem]:
         items.append(("My notes", reverse("unsigned_notes")))
     if access.may_bill(user):
         items.append(("Billing", reverse("billing_home")))
-    if reports_for(user):
+    if isinstance(user, User) and reports_for(user):
         items.append(("Reports", reverse("reports_index")))
     if access.may_manage_staff(user):
         items.append(("Staff", reverse("staff_list")))
