@@ -3,6 +3,12 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from casework.api.routers import router
+from casework.api.views_billing import ChargeViewSet, ClaimBatchViewSet
+from casework.api.views_notes import NoteViewSet
+
+router.register("notes", NoteViewSet, basename="api-note")
+router.register("charges", ChargeViewSet, basename="api-charge")
+router.register("claim-batches", ClaimBatchViewSet, basename="api-claim-batch")
 
 
 def not_found(request: HttpRequest) -> JsonResponse:

@@ -340,8 +340,12 @@ class Charge(models.Model):
 
     @property
     def claim_number(self) -> str:
-        """The patient control number (CLM01) this charge is claimed under."""
-        return f"CW{self.agency_id}-{self.pk}"
+        return claim_number(self.agency_id, self.pk)
+
+
+def claim_number(agency_id: int, charge_id: int) -> str:
+    """The patient control number (CLM01) a charge is claimed under, in every claim of it."""
+    return f"CW{agency_id}-{charge_id}"
 
 
 class ClaimBatch(models.Model):

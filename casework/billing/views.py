@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import uuid
 
@@ -29,7 +30,9 @@ from casework.billing.services.claims import (
     claim_batch_create,
     claim_batch_mark_submitted,
 )
+from casework.clients.services import audit_chart_read
 from casework.core import access
+from casework.core.audit import audit_reads
 from casework.core.models import User
 
 PAGE_SIZE = 50
@@ -92,6 +95,7 @@ def charge_detail(request: HttpRequest, charge_id: int) -> HttpResponse:
         selectors.charge_list(user=user).select_related("note", "authorization", "coverage"),
         pk=charge_id,
     )
+    audit_chart_read(user=user, client=charge.client, what="charge")
     return render(
         request,
         "billing/charge.html",
@@ -129,7 +133,11 @@ def charge_recheck_view(request: HttpRequest, charge_id: int) -> HttpResponse:
 def charge_recheck_all(request: HttpRequest) -> HttpResponse:
     user = _biller(request)
     held = list(selectors.charges_in_agency(user).filter(status=Charge.Status.HELD)[:500])
-    released = sum(charge_recheck(charge=c, by=user).status == Charge.Status.READY for c in held)
+    released = 0
+    for charge in held:
+        # A charge whose note stopped being billable stays held; it must not stop the others.
+        with contextlib.suppress(ChargeError):
+            released += charge_recheck(charge=charge, by=user).status == Charge.Status.READY
     messages.success(request, f"Checked {len(held)} held charges again; {released} released.")
     return redirect("billing_holds")
 
@@ -213,9 +221,11 @@ def batch_new(request: HttpRequest) -> HttpResponse:
         except BatchError as error:
             form.add_error(None, str(error))
         else:
+            plural = "" if batch.claim_count == 1 else "s"
             messages.success(
                 request,
-                f"Batch {batch.control_number:09d}: {batch.claim_count} claims, ${batch.total}.",
+                f"Batch {batch.control_number:09d}: {batch.claim_count} claim{plural}, "
+                f"${batch.total}.",
             )
             return redirect("billing_batch", batch.pk)
     return render(
@@ -230,9 +240,13 @@ def batch_new(request: HttpRequest) -> HttpResponse:
 def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
     user = _biller(request)
     batch = selectors.batch_or_404(user, batch_id)
-    return render(
-        request, "billing/batch.html", {"batch": batch, "lines": selectors.batch_lines(batch)}
+    lines = list(selectors.batch_lines(batch))
+    audit_reads(
+        actor=user,
+        client_ids=sorted({line.charge.client_id for line in lines}),
+        section="claim batch",
     )
+    return render(request, "billing/batch.html", {"batch": batch, "lines": lines})
 
 
 @login_required

@@ -343,7 +343,7 @@ def _payer(payer: PayerParty) -> list[str]:
 
 
 def _by_subscriber(claims: Iterable[Claim]) -> list[tuple[Subscriber, list[Claim]]]:
-    """Group claims by member id, keeping the order in which members and claims first appear."""
+    """Group claims by member id (at most 100 a group), in the order members and claims appear."""
     groups: dict[str, tuple[Subscriber, list[Claim]]] = {}
     for claim in claims:
         member_id = claim.subscriber.member_id
@@ -354,12 +354,13 @@ def _by_subscriber(claims: Iterable[Claim]) -> list[tuple[Subscriber, list[Claim
                 "different subscriber details in another claim of this file"
             )
         group[1].append(claim)
-        if len(group[1]) > MAX_CLAIMS_PER_SUBSCRIBER:
-            raise ClaimFileError(
-                f"member {member_id!r} has more than {MAX_CLAIMS_PER_SUBSCRIBER} claims; "
-                "split them over several files"
-            )
-    return list(groups.values())
+    # The 2300 loop repeats at most 100 times under one subscriber: a member with more claims
+    # gets another subscriber loop (2000B) for each further hundred.
+    return [
+        (subscriber, member_claims[start : start + MAX_CLAIMS_PER_SUBSCRIBER])
+        for subscriber, member_claims in groups.values()
+        for start in range(0, len(member_claims), MAX_CLAIMS_PER_SUBSCRIBER)
+    ]
 
 
 def _subscriber(subscriber: Subscriber, hl_number: int) -> list[str]:

@@ -15,6 +15,8 @@ from django.db.models import QuerySet
 
 from casework.core.models import Agency, Credential, Program, Role, Team
 from casework.core.services import AGENCY_SETTINGS_FIELDS
+from casework.core.validators import validate_npi
+from casework.notes.templates import template_choices
 
 
 class DateInput(forms.DateInput):
@@ -36,6 +38,13 @@ class StaffForm(forms.Form):
     )
     title = forms.CharField(max_length=120, required=False, label="Job title")
     phone = forms.CharField(max_length=32, required=False, label="Work phone")
+    npi = forms.CharField(
+        max_length=10,
+        required=False,
+        label="Individual NPI",
+        validators=[validate_npi],
+        help_text="Printed as the rendering provider on claims; needed to bill their notes.",
+    )
     roles = forms.MultipleChoiceField(
         choices=Role.choices,
         widget=forms.CheckboxSelectMultiple,
@@ -167,6 +176,10 @@ def _time_zone_choices(current: str) -> list[tuple[str, str]]:
 
 
 class AgencySettingsForm(forms.ModelForm):
+    note_template = forms.ChoiceField(
+        label="Template for new service notes", choices=template_choices
+    )
+
     class Meta:
         model = Agency
         fields = list(AGENCY_SETTINGS_FIELDS)
@@ -181,6 +194,7 @@ class AgencySettingsForm(forms.ModelForm):
             "billing_sees_narratives": "Billing staff may read note narratives",
             "credential_warning_days": "Warn about expiring credentials this many days ahead",
             "break_glass_minutes": "Emergency (break-the-glass) access lasts this many minutes",
+            "late_note_days": "Ask for a late-entry reason when a note is signed more than this many days after the service",
         }
         help_texts = {
             "npi": "The 10-digit type 2 NPI used on claims.",
@@ -188,12 +202,15 @@ class AgencySettingsForm(forms.ModelForm):
             "idle_timeout_minutes": "Between 2 and 240.",
             "credential_warning_days": "Between 0 and 365.",
             "break_glass_minutes": "Between 5 and 1440 (24 hours).",
+            "postal_code": "Claims need the 9-digit ZIP code, written 98101-1234.",
+            "late_note_days": "Between 1 and 60.",
         }
 
     NUMBER_RANGES = {
         "idle_timeout_minutes": (2, 240),
         "credential_warning_days": (0, 365),
         "break_glass_minutes": (5, 24 * 60),
+        "late_note_days": (1, 60),
     }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -30,7 +30,7 @@ from casework.core.forms_staff import (
 )
 from casework.core.models import Agency, Credential, TeamMembership, User
 
-STAFF_FIELDS = ("first_name", "last_name", "email", "title", "phone")
+STAFF_FIELDS = ("first_name", "last_name", "email", "title", "phone", "npi")
 STATUS_FILTERS = {
     "active": ("Active", Q(is_active=True)),
     "deactivated": ("Deactivated", Q(is_active=False)),

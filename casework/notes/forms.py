@@ -10,6 +10,7 @@ from django import forms
 from django.db.models import QuerySet
 
 from casework.billing.models import PLACE_OF_SERVICE_CHOICES, ServiceCode
+from casework.clients.models import Client
 from casework.core.models import Agency
 from casework.notes.models import NARRATIVE_LIMIT, ContactType, Note
 from casework.notes.templates import NoteTemplate, template_choices
@@ -18,6 +19,10 @@ TOO_LONG = (
     f"This section is longer than {NARRATIVE_LIMIT:,} characters. "
     "Shorten it, or put long material in a document."
 )
+
+
+# Optional in a draft (it saves whatever is there) but required to sign a billable note.
+NEEDED_TO_SIGN = ("start_time", "end_time", "place_of_service")
 
 
 class DateInput(forms.DateInput):
@@ -79,7 +84,12 @@ class NoteForm(forms.Form):
     travel_minutes = forms.IntegerField(
         label="Travel minutes", required=False, min_value=0, max_value=24 * 60
     )
-    template = forms.ChoiceField(label="Note format", choices=template_choices)
+    template = forms.ChoiceField(
+        label="Note format",
+        choices=template_choices,
+        widget=forms.Select(attrs={"data-save-on-change": "1"}),
+        help_text="Changing it saves the draft and shows the new sections; text already written is kept.",
+    )
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(
@@ -88,14 +98,21 @@ class NoteForm(forms.Form):
         agency: Agency,
         codes: QuerySet[ServiceCode],
         template: NoteTemplate,
+        kept_sections: tuple[str, ...] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.agency = agency
         self.note_format = template
+        # Text written under another format stays visible and editable, never silently hidden.
+        self.section_keys = [s.key for s in template.sections] + [
+            k for k in kept_sections if k not in {s.key for s in template.sections}
+        ]
         field = self.fields["service_code"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = codes
+        for name in NEEDED_TO_SIGN:
+            self.fields[name].needed_to_sign = True  # type: ignore[attr-defined]
         for section in template.sections:
             self.fields[section_field(section.key)] = forms.CharField(
                 label=section.label,
@@ -106,10 +123,20 @@ class NoteForm(forms.Form):
                 strip=False,
                 widget=forms.Textarea(attrs={"rows": 4, "data-phrase-target": "1"}),
             )
+            self.fields[section_field(section.key)].needed_to_sign = section.required  # type: ignore[attr-defined]
+        for key in self.section_keys[len(template.sections) :]:
+            self.fields[section_field(key)] = forms.CharField(
+                label=f"{key.replace('_', ' ').capitalize()} (from another note format)",
+                required=False,
+                max_length=NARRATIVE_LIMIT,
+                error_messages={"max_length": TOO_LONG},
+                strip=False,
+                widget=forms.Textarea(attrs={"rows": 3, "data-phrase-target": "1"}),
+            )
 
     @property
     def section_fields(self) -> list[forms.BoundField]:
-        return [self[section_field(s.key)] for s in self.note_format.sections]
+        return [self[section_field(key)] for key in self.section_keys]
 
     @classmethod
     def initial_for(cls, note: Note) -> dict[str, Any]:
@@ -140,18 +167,18 @@ class NoteForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         day, start, end = (cleaned.get(k) for k in ("service_date", "start_time", "end_time"))
-        if (start is None) != (end is None):
-            self.add_error(
-                "end_time" if end is None else "start_time", "Enter both times, or neither."
-            )
-        elif day and start and end:
-            start_at, end_at = self._instant(day, start), self._instant(day, end)
-            if end_at <= start_at:
-                end_at = self._instant(day + datetime.timedelta(days=1), end)
-            cleaned["start_at"], cleaned["end_at"] = start_at, end_at
-        total = sum(
-            len(str(cleaned.get(section_field(s.key)) or "")) for s in self.note_format.sections
-        )
+        if end is not None and start is None:
+            self.add_error("start_time", "Enter the start time too.")
+        elif day and start:
+            # A running timer saves a start without an end; signing needs both.
+            start_at = self._instant(day, start)
+            cleaned["start_at"], cleaned["end_at"] = start_at, None
+            if end is not None:
+                end_at = self._instant(day, end)
+                if end_at <= start_at:
+                    end_at = self._instant(day + datetime.timedelta(days=1), end)
+                cleaned["end_at"] = end_at
+        total = sum(len(str(cleaned.get(section_field(key)) or "")) for key in self.section_keys)
         if total > NARRATIVE_LIMIT:
             raise forms.ValidationError(
                 f"The narrative is {total:,} characters; the limit is {NARRATIVE_LIMIT:,}. "
@@ -170,9 +197,7 @@ class NoteForm(forms.Form):
             "service_code": data["service_code"],
             "present": data["present"].strip(),
             "template": data["template"],
-            "sections": {
-                s.key: data.get(section_field(s.key)) or "" for s in self.note_format.sections
-            },
+            "sections": {key: data.get(section_field(key)) or "" for key in self.section_keys},
             "mileage": data["mileage"],
             "travel_minutes": data["travel_minutes"],
             "interpreter_used": data["interpreter_used"],
@@ -215,7 +240,7 @@ class GroupNoteForm(forms.Form):
     topic = forms.CharField(label="Group topic", max_length=200)
     clients: forms.ModelMultipleChoiceField[Any] = forms.ModelMultipleChoiceField(
         label="Clients present",
-        queryset=ServiceCode.objects.none(),
+        queryset=Client.objects.none(),
         widget=forms.CheckboxSelectMultiple,
     )
     service_date = forms.DateField(label="Date of service", widget=DateInput())
@@ -225,6 +250,7 @@ class GroupNoteForm(forms.Form):
     service_code = ServiceCodeChoice(
         label="Service", queryset=ServiceCode.objects.none(), required=False
     )
+    submission_key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
     shared_text = forms.CharField(
         label="What happened in the group (shared by every note)",
         max_length=NARRATIVE_LIMIT,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Prefetch, Q, QuerySet
 
 from casework.core import access
-from casework.core.models import User
+from casework.core.models import Role, User
 from casework.notes.models import Addendum, Note, QuickPhrase
 
 
@@ -60,7 +60,7 @@ def notes_awaiting_cosign(*, user: User) -> QuerySet[Note]:
         cosign_required=True,
         cosigned_at__isnull=True,
     ).exclude(author=user)
-    if not user.has_role("agency_admin"):
+    if not user.has_role(Role.AGENCY_ADMIN):
         notes = notes.filter(author_id__in=access.supervised_staff_ids(user))
     return notes.select_related("client", "author", "service_code").order_by("signed_at", "id")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 from dataclasses import dataclass
 from typing import Any
@@ -10,7 +11,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from casework.billing.models import Charge
-from casework.billing.services.charges import charge_for_signed_note, charge_recheck, charge_void
+from casework.billing.services.charges import (
+    ChargeError,
+    charge_for_signed_note,
+    charge_recheck,
+    charge_void,
+)
 from casework.clients.models import Client, TimelineEvent
 from casework.core import access
 from casework.core.audit import Action, audit_record
@@ -26,7 +32,8 @@ from casework.notes.models import (
 )
 from casework.notes.templates import note_template
 
-NOTE_CREATE = "note_create"  # idempotency purpose
+NOTE_CREATE = "note_create"  # idempotency purposes
+GROUP_CREATE = "group_session_create"
 MAX_MINUTES = 12 * 60
 ATTESTATION = "I attest that I provided this service as documented."
 # What a draft may change; everything else is set by the service.
@@ -121,10 +128,12 @@ def note_create(
         raise NoteError("Your role does not write service notes.")
     if client.agency_id != author.agency_id:
         raise NoteError("This client belongs to another agency.")
+    if start.start_at and start.end_at and start.end_at <= start.start_at:
+        raise NoteError("The end time must be after the start time.", field="end_time")
     with transaction.atomic():
-        assert client.agency is not None
+        assert author.agency is not None  # the same agency as the client's (checked above)
         submission = submission_claim(
-            agency=client.agency, by=author, purpose=NOTE_CREATE, key=submission_key
+            agency=author.agency, by=author, purpose=NOTE_CREATE, key=submission_key
         )
         if submission.earlier_object_id is not None:
             return Note.objects.get(pk=submission.earlier_object_id, author=author)
@@ -171,11 +180,15 @@ def note_save_draft(*, note: Note, by: User, data: dict[str, Any], expected_vers
                 "This draft was saved from another tab or device since you opened it. "
                 "Reload to see that version; your text is kept in this browser."
             )
+        previous_sections = dict(locked.sections or {})
         for name in DRAFT_FIELDS:
             if name in data:
                 setattr(locked, name, data[name])
+        # Sections merge: text of a template switched away from is kept, never dropped.
+        locked.sections = {**previous_sections, **data.get("sections", {})}
         locked.version += 1
         locked.save()
+        _audit(by, locked, Action.UPDATE, draft=True)
     return locked
 
 
@@ -282,6 +295,12 @@ def cosign_needed(author: User, day: datetime.date) -> bool:
     return not any(c.may_serve_unsupervised for c in current)
 
 
+def _lock_author_and_client(note: Note) -> None:
+    """Serialise signing per author (overlap check) and per client (the CMS day total)."""
+    list(User.objects.select_for_update().filter(pk=note.author_id).values_list("pk"))
+    list(Client.objects.select_for_update().filter(pk=note.client_id).values_list("pk"))
+
+
 def note_sign(*, note: Note, by: User, attest: bool, late_reason: str = "") -> Signed:
     """Sign and lock the note, and make its one charge; signing again returns the first result."""
     with transaction.atomic():
@@ -295,6 +314,7 @@ def note_sign(*, note: Note, by: User, attest: bool, late_reason: str = "") -> S
                 raise NoteError("This note was voided and cannot be signed.")
             return Signed(locked, Charge.objects.filter(note=locked).first(), already_signed=True)
         _require_author(locked, by)
+        _lock_author_and_client(locked)
         if not attest:
             raise NoteError("Tick the attestation to sign.", field="attest")
         problems = sign_problems(note=locked)
@@ -353,7 +373,10 @@ def note_cosign(*, note: Note, by: User) -> Note:
         _audit(by, locked, Action.UPDATE, cosigned=True)
         charge = Charge.objects.filter(note=locked, status=Charge.Status.HELD).first()
         if charge is not None:
-            charge_recheck(charge=charge, by=by)
+            # If the note stopped being billable the charge stays held for billing to sort
+            # out; the co-signature stands either way.
+            with contextlib.suppress(ChargeError):
+                charge_recheck(charge=charge, by=by)
     return locked
 
 
@@ -387,7 +410,7 @@ def note_void(*, note: Note, by: User, reason: str) -> Note:
             raise NoteError("Only a signed note can be voided; a draft can be discarded.")
         if by.pk != locked.author_id and not may_cosign(by, locked):
             raise NoteError("Only the author or a supervisor can void a note.")
-        charge = Charge.objects.filter(note=locked).first()
+        charge = Charge.objects.select_for_update().filter(note=locked).first()
         if charge is not None and charge.status != Charge.Status.VOID:
             if charge.status == Charge.Status.BILLED:
                 raise NoteError(
@@ -416,7 +439,13 @@ def draft_discard(*, note: Note, by: User) -> None:
 
 
 def group_session_create(
-    *, author: User, clients: list[Client], topic: str, start: NoteStart, shared_text: str
+    *,
+    author: User,
+    clients: list[Client],
+    topic: str,
+    start: NoteStart,
+    shared_text: str,
+    submission_key: str = "",
 ) -> GroupSession:
     """One draft note per client present, sharing the session's time, code and common text."""
     if not 2 <= len(clients) <= 30:
@@ -426,6 +455,12 @@ def group_session_create(
     if len(shared_text) > NARRATIVE_LIMIT:
         raise NoteError(f"The shared part is longer than {NARRATIVE_LIMIT:,} characters.")
     with transaction.atomic():
+        assert author.agency is not None
+        submission = submission_claim(
+            agency=author.agency, by=author, purpose=GROUP_CREATE, key=submission_key
+        )
+        if submission.earlier_object_id is not None:
+            return GroupSession.objects.get(pk=submission.earlier_object_id, author=author)
         session = GroupSession.objects.create(
             agency_id=access.agency_id_of(author), author=author, topic=topic.strip()[:200]
         )
@@ -434,24 +469,11 @@ def group_session_create(
             note.group = session
             note.shared_text = shared_text
             note.save(update_fields=["group", "shared_text"])
+        submission_complete(submission, session.pk)
         audit_record(
             actor=author, action=Action.CREATE, obj=session, detail={"notes": len(clients)}
         )
     return session
-
-
-def group_shared_text_save(*, session: GroupSession, by: User, shared_text: str) -> int:
-    """Change the shared part in every still-unsigned note of the session; returns how many."""
-    if session.author_id != by.pk:
-        raise NoteError("Only the author of the group session can change its shared part.")
-    if len(shared_text) > NARRATIVE_LIMIT:
-        raise NoteError(f"The shared part is longer than {NARRATIVE_LIMIT:,} characters.")
-    with transaction.atomic():
-        changed = Note.objects.filter(group=session, status=Note.Status.DRAFT).update(
-            shared_text=shared_text, updated_at=timezone.now()
-        )
-        audit_record(actor=by, action=Action.UPDATE, obj=session, detail={"notes": changed})
-    return changed
 
 
 def quick_phrase_save(

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from casework.billing.models import ServiceCode
@@ -19,7 +20,7 @@ from casework.billing.services.charges import charge_quote
 from casework.clients.selectors import client_flags
 from casework.clients.services import audit_chart_read
 from casework.core import access
-from casework.core.models import User
+from casework.core.models import Role, User
 from casework.notes import selectors, services
 from casework.notes.forms import (
     AddendumForm,
@@ -74,14 +75,15 @@ def note_new(request: HttpRequest, client_id: int) -> HttpResponse:
     return redirect("note_edit", note.pk)
 
 
-def _note_form(request: HttpRequest, user: User, note: Note) -> NoteForm:
-    template_key = request.POST.get("template") or note.template
+def _note_form(request: HttpRequest, user: User, note: Note, data: Any = None) -> NoteForm:
+    """The form as the page shows it: the note's own format, plus any text kept from another."""
     return NoteForm(
-        request.POST or None,
+        data if data is not None else (request.POST or None),
         initial=NoteForm.initial_for(note),
         agency=note.agency,
         codes=_codes(user),
-        template=note_template(template_key),
+        template=note_template(note.template),
+        kept_sections=tuple(k for k, text in (note.sections or {}).items() if str(text).strip()),
     )
 
 
@@ -106,6 +108,7 @@ def _render_edit(
             "quote": charge_quote(note=note),
             "late_days": services.late_days(note),
             "phrases": selectors.quick_phrases(user=user),
+            "time_zone": note.agency.time_zone,
         },
         status=status,
     )
@@ -129,6 +132,8 @@ def note_edit(request: HttpRequest, note_id: int) -> HttpResponse:
             note=note, by=user, data=form.note_data(), expected_version=form.cleaned_data["version"]
         )
     except services.NoteError as error:
+        note.refresh_from_db()
+        form = _note_form_after_save(request, user, note)  # typed text, current version
         _apply_form_errors(form, error)
         return _render_edit(request, note, form, sign_form, status=409)
     if request.POST.get("action") != "sign":
@@ -144,9 +149,10 @@ def note_edit(request: HttpRequest, note_id: int) -> HttpResponse:
         )
     except services.NoteError as error:
         refreshed = _note_form_after_save(request, user, note)
-        _apply_form_errors(refreshed, error)
         if error.field in sign_form.fields:
             sign_form.add_error(error.field, str(error))
+        else:
+            _apply_form_errors(refreshed, error)
         return _render_edit(request, note, refreshed, sign_form, status=400)
     messages.success(request, _signed_message(signed))
     return redirect("note_detail", note.pk)
@@ -156,9 +162,7 @@ def _note_form_after_save(request: HttpRequest, user: User, note: Note) -> NoteF
     """The same typed values with the new version, so the next submit is not refused as stale."""
     data = request.POST.copy()
     data["version"] = str(note.version)
-    form = NoteForm(
-        data, agency=note.agency, codes=_codes(user), template=note_template(note.template)
-    )
+    form = _note_form(request, user, note, data)
     form.is_valid()
     return form
 
@@ -206,8 +210,10 @@ def note_quote(request: HttpRequest, note_id: int) -> HttpResponse:
 
 def _narrative(note: Note) -> list[tuple[str, str]]:
     """The template's sections with the note's text, in the template's order."""
-    sections = note.sections or {}
-    return [(s.label, sections.get(s.key, "")) for s in note_template(note.template).sections]
+    sections = dict(note.sections or {})
+    shown = [(s.label, sections.pop(s.key, "")) for s in note_template(note.template).sections]
+    kept = [(key.replace("_", " ").capitalize(), text) for key, text in sections.items() if text]
+    return shown + kept
 
 
 @login_required
@@ -262,7 +268,10 @@ def note_cosign(request: HttpRequest, note_id: int) -> HttpResponse:
         messages.error(request, str(error))
     else:
         messages.success(request, f"Co-signed the note for {note.client.display_name}.")
-    return redirect(request.POST.get("next") or reverse("note_detail", args=[note.pk]))
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("note_detail", args=[note.pk])
+    return redirect(back)
 
 
 @login_required
@@ -331,7 +340,7 @@ def unsigned_notes(request: HttpRequest) -> HttpResponse:
 @login_required
 def cosign_queue(request: HttpRequest) -> HttpResponse:
     user = _reader(request)
-    if not user.has_role("supervisor", "agency_admin"):
+    if not user.has_role(Role.SUPERVISOR, Role.AGENCY_ADMIN):
         raise PermissionDenied("Co-signing is for supervisors.")
     return render(
         request, "notes/cosign_queue.html", {"notes": selectors.notes_awaiting_cosign(user=user)}
@@ -408,6 +417,7 @@ def group_note_new(request: HttpRequest) -> HttpResponse:
                 topic=form.cleaned_data["topic"],
                 start=_group_start(form, user),
                 shared_text=form.cleaned_data["shared_text"],
+                submission_key=form.cleaned_data["submission_key"],
             )
         except services.NoteError as error:
             form.add_error(error.field if error.field in form.fields else None, str(error))

@@ -2,11 +2,14 @@
 
 Schemathesis loads /api/schema/ from the Django WSGI app, generates valid and invalid requests
 from it and checks each answer: no server errors, documented status codes, bodies and headers
-that match the schema. It runs as a case manager with a real personal token, on the test database.
+that match the schema. It runs with real personal tokens on the test database: as a case manager,
+and as billing staff for the billing resources (charges, claim batches), which a case manager
+may not use.
 """
 
 from __future__ import annotations
 
+import datetime
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,6 +23,9 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from casework.api.tests.conftest import make_token
+from casework.billing.services.claims import BatchRequest, claim_batch_create
+from casework.notes.services import Signed, note_sign
+from casework.testing.billing import Billable, billable_world, draft_note
 from casework.testing.factories import ProgramFactory
 from casework.testing.personas import Cast
 
@@ -28,6 +34,8 @@ MAX_EXAMPLES = 15
 # 120 years ago, an MBI of the wrong shape or a ProviderOne id already on another record are
 # refused with a 400 that OpenAPI cannot describe. test_clients_api.py checks those messages.
 EXCLUDED_CHECKS = [positive_data_acceptance]
+# Resources only billing staff and admins may use; the others are fuzzed as a case manager.
+BILLING_RESOURCES = {"charges", "claim-batches"}
 
 # Loading the schema touches no database, so it can happen at collection time.
 schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application()).include(
@@ -38,10 +46,16 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_app
 @dataclass
 class Fuzzing:
     token: str
-    existing_ids: dict[
-        str, int
-    ]  # resource ("clients", "staff", "programs") -> a row the caller sees
+    billing_token: str
+    # "resource" or "resource/action" ("notes", "notes/void" …) -> a row the caller sees
+    existing_ids: dict[str, int]
+    # body field ("client_id", "payer" …) -> a row it may name
+    existing_refs: dict[str, int]
+    ready_day: datetime.date  # the service date of a ready charge, for a new claim batch
     statuses: list[int]
+
+    def token_for(self, case: schemathesis.Case) -> str:
+        return self.billing_token if _resource(case) in BILLING_RESOURCES else self.token
 
 
 @pytest.fixture
@@ -57,17 +71,57 @@ def test_transaction_kept_open() -> Iterator[None]:
         request_finished.connect(close_old_connections)
 
 
+def _signed_note(cast: Cast, world: Billable, day: datetime.date) -> Signed:
+    note = draft_note(author=cast.case_manager, client=cast.client, code=world.t1016, day=day)
+    return note_sign(note=note, by=cast.case_manager, attest=True, late_reason="Fuzzing.")
+
+
 @pytest.fixture
 def fuzzing(cast: Cast, test_transaction_kept_open: None) -> Iterator[Fuzzing]:
     program = ProgramFactory(agency=cast.agency, name="Intensive case management")
     _, raw = make_token(cast.case_manager)
+    _, billing_raw = make_token(cast.billing)
+    # Notes on different days, so that their minutes never overlap.
+    world = billable_world(cast)
+    today = cast.agency.today()
+    billed = _signed_note(cast, world, today - datetime.timedelta(days=9))
+    batch = claim_batch_create(
+        agency=cast.agency,
+        by=cast.billing,
+        request=BatchRequest(
+            payer=world.payer, service_from=billed.note.service_date, service_to=today
+        ),
+    )
+    ready = _signed_note(cast, world, today - datetime.timedelta(days=8))
+    # Yesterday's draft may be signed without a late-entry reason.
+    draft = draft_note(
+        author=cast.case_manager,
+        client=cast.client,
+        code=world.t1016,
+        day=today - datetime.timedelta(days=1),
+    )
+    assert billed.charge is not None and ready.charge is not None
     state = Fuzzing(
         token=raw,
+        billing_token=billing_raw,
         existing_ids={
             "clients": cast.client.pk,
             "staff": cast.colleague.pk,
             "programs": program.pk,
+            "notes": draft.pk,
+            "notes/void": ready.note.pk,
+            "notes/addenda": ready.note.pk,
+            "notes/cosign": ready.note.pk,
+            "charges": ready.charge.pk,
+            "charges/corrections": billed.charge.pk,
+            "claim-batches": batch.pk,
         },
+        existing_refs={
+            "client_id": cast.client.pk,
+            "service_code_id": world.t1016.pk,
+            "payer": world.payer.pk,
+        },
+        ready_day=ready.note.service_date,
         statuses=[],
     )
     yield state
@@ -75,19 +129,47 @@ def fuzzing(cast: Cast, test_transaction_kept_open: None) -> Iterator[Fuzzing]:
     assert any(200 <= code < 300 for code in state.statuses), state.statuses
 
 
-def _aim_at_an_existing_row(case: schemathesis.Case, existing_ids: dict[str, int]) -> None:
-    """Random ids almost never exist; send half the valid cases to a real row so writes reach the services."""
+def _resource(case: schemathesis.Case) -> str:
+    """ "/api/v1/notes/{id}/sign/" -> "notes"."""
+    return case.path.split("/")[3]
+
+
+def _target(case: schemathesis.Case, existing_ids: dict[str, int]) -> int:
+    """The row for this operation: "/api/v1/notes/{id}/void/" wants a signed note, not a draft."""
+    parts = case.path.strip("/").split("/")  # api, v1, notes, {id}, void
+    action = f"{parts[2]}/{parts[4]}" if len(parts) > 4 else ""
+    return existing_ids.get(action, existing_ids[parts[2]])
+
+
+def _is_even(value: object) -> bool:
+    """Half of the generated values, chosen by the value itself (reproducible under derandomize)."""
+    if isinstance(value, int):
+        return value % 2 == 0
+    return sum(map(ord, str(value))) % 2 == 0
+
+
+def _aim_at_an_existing_row(case: schemathesis.Case, fuzzing: Fuzzing) -> None:
+    """Random ids almost never exist; send half the valid cases to real rows so writes reach the
+    services: the row in the path, and the rows a new note or claim batch names in its body."""
+    if case.meta is None or case.meta.generation.mode != schemathesis.GenerationMode.POSITIVE:
+        return
     params = case.path_parameters
-    if not params or "id" not in params or case.meta is None:
+    if params and "id" in params and _is_even(params["id"]):
+        params["id"] = _target(case, fuzzing.existing_ids)
+    body = case.body
+    if case.method != "POST" or not isinstance(body, dict) or case.path_parameters:
         return
-    if case.meta.generation.mode != schemathesis.GenerationMode.POSITIVE:
-        return
-    try:
-        number = int(params["id"])
-    except (TypeError, ValueError):
-        return
-    if number % 2 == 0:
-        params["id"] = existing_ids[case.path.split("/")[3]]
+    if _resource(case) == "notes" and _is_even(body.get("client_id")):
+        body["client_id"] = fuzzing.existing_refs["client_id"]
+        if body.get("service_code_id") is not None:
+            body["service_code_id"] = fuzzing.existing_refs["service_code_id"]
+        # Left to chance, these almost never agree with each other (end after start, the
+        # template's own section keys, one decimal of mileage); test_notes_api.py tries them.
+        for name in ("end_at", "sections", "mileage"):
+            body.pop(name, None)
+    if _resource(case) == "claim-batches" and _is_even(body.get("payer")):
+        body["payer"] = fuzzing.existing_refs["payer"]
+        body["service_from"] = body["service_to"] = fuzzing.ready_day.isoformat()
 
 
 @schema.parametrize()
@@ -101,8 +183,9 @@ def _aim_at_an_existing_row(case: schemathesis.Case, existing_ids: dict[str, int
 def test_api_answers_every_generated_request_as_documented(
     case: schemathesis.Case, fuzzing: Fuzzing
 ) -> None:
-    _aim_at_an_existing_row(case, fuzzing.existing_ids)
+    _aim_at_an_existing_row(case, fuzzing)
     response = case.call_and_validate(
-        headers={"Authorization": f"Bearer {fuzzing.token}"}, excluded_checks=EXCLUDED_CHECKS
+        headers={"Authorization": f"Bearer {fuzzing.token_for(case)}"},
+        excluded_checks=EXCLUDED_CHECKS,
     )
     fuzzing.statuses.append(response.status_code)

@@ -159,6 +159,20 @@ def fee_schedule(*, service_code: ServiceCode, today: datetime.date) -> list[Fee
 # ---------------------------------------------------------------------------- authorizations
 
 
+def authorization_units_used(
+    authorization: Authorization, *, excluding_note_id: int | None = None
+) -> int:
+    """Units the authorization's charges hold: every linked charge that is not void.
+
+    A charge held because the authorization ran out is never linked, so it holds nothing.
+    """
+    charges = Charge.objects.filter(authorization=authorization).exclude(status=Charge.Status.VOID)
+    if excluding_note_id is not None:
+        charges = charges.exclude(note_id=excluding_note_id)
+    total = charges.aggregate(total=Sum("units"))["total"]
+    return int(total or 0)
+
+
 def authorizations_with_usage(queryset: QuerySet[Authorization]) -> QuerySet[Authorization]:
     """Annotate `used_units`: units of the charges under each authorization that are not void.
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Model, Sum
+from django.db.models import Model
 
 from casework.billing.models import (
     PLACES_OF_SERVICE,
@@ -31,11 +31,13 @@ from casework.billing.models import (
     ServiceCode,
     UnitRule,
 )
+from casework.billing.selectors.catalogue import authorization_units_used
 from casework.clients.models import Client
 from casework.core import access
 from casework.core.audit import Action, audit_record
 from casework.core.catalogues import credential_types
 from casework.core.models import Agency, User
+from casework.notes.models import Note
 
 SEED_FILE = Path(__file__).resolve().parent.parent / "data" / "service_codes.json"
 
@@ -351,7 +353,7 @@ def service_code_update(
 ) -> ServiceCode:
     """Change a code's description, units, rules or status.
 
-    The code and modifiers themselves stay once charges use them: claims already made name them.
+    The code and modifiers stay once signed notes use them: signed records and claims name them.
     """
     require_billing_admin_of(service_code.agency_id, by)
     fields = details.as_fields()
@@ -361,9 +363,12 @@ def service_code_update(
             service_code.code,
             service_code.modifiers,
         )
-        if renamed and Charge.objects.filter(service_code=service_code).exists():
+        signed_notes = Note.objects.filter(service_code=service_code, signed_at__isnull=False)
+        if renamed and (
+            Charge.objects.filter(service_code=service_code).exists() or signed_notes.exists()
+        ):
             raise BillingSetupError(
-                f"Charges already use {service_code.label}, so its code and modifiers stay. "
+                f"Signed notes already use {service_code.label}, so its code and modifiers stay. "
                 "Add the new code instead and mark this one inactive.",
                 field="code",
             )
@@ -490,12 +495,7 @@ def _check_number_free(
 
 def units_used(authorization: Authorization) -> int:
     """Units of the authorization taken by charges that are not void."""
-    total = (
-        Charge.objects.filter(authorization=authorization)
-        .exclude(status=Charge.Status.VOID)
-        .aggregate(total=Sum("units"))["total"]
-    )
-    return int(total or 0)
+    return authorization_units_used(authorization)
 
 
 def authorization_create(

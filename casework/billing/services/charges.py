@@ -22,8 +22,13 @@ from casework.billing.models import (
     Payer,
     PayerCodeRule,
     ServiceCode,
+    UnitRule,
 )
-from casework.billing.selectors.catalogue import rate_on
+from casework.billing.selectors.catalogue import (
+    WARNING_PERCENT,
+    authorization_units_used,
+    rate_on,
+)
 from casework.billing.units import units_for_minutes
 from casework.clients.models import Coverage, Diagnosis, Episode
 from casework.core.audit import Action, audit_record
@@ -35,7 +40,6 @@ if TYPE_CHECKING:
 
 CENT = Decimal("0.01")
 MAX_DIAGNOSES = 12
-AUTHORIZATION_WARNING_SHARE = Decimal("0.8")
 
 
 class ChargeError(Exception):
@@ -137,16 +141,6 @@ def _unit_rule(payer: Payer | None, code: ServiceCode) -> str:
     return override or payer.unit_rule
 
 
-def _used_units(authorization: Authorization, *, excluding_note_id: int | None) -> int:
-    used = (
-        Charge.objects.filter(authorization=authorization)
-        .exclude(status=Charge.Status.VOID)
-        .exclude(note_id=excluding_note_id or 0)
-        .aggregate(total=Sum("units"))["total"]
-    )
-    return int(used or 0)
-
-
 def _authorization_check(
     note: Note, payer: Payer, code: ServiceCode, units: int, *, lock: bool
 ) -> tuple[Authorization | None, list[Hold], list[str]]:
@@ -177,23 +171,61 @@ def _authorization_check(
             [],
         )
     for authorization in covering:
-        used = _used_units(authorization, excluding_note_id=note.pk)
-        left = authorization.units - used
-        if left >= units:
-            warnings = []
-            if used + units >= authorization.units * AUTHORIZATION_WARNING_SHARE:
-                warnings.append(
-                    f"Authorization {authorization.number} is {100 * (used + units) // authorization.units} % used "
-                    f"({authorization.units - used - units} units left)."
-                )
-            return authorization, [], warnings
+        used = authorization_units_used(authorization, excluding_note_id=note.pk)
+        if authorization.units - used >= units:
+            return authorization, [], _authorization_warnings(authorization, used + units)
     last = covering[-1]
-    left = max(last.units - _used_units(last, excluding_note_id=note.pk), 0)
+    left = max(last.units - authorization_units_used(last, excluding_note_id=note.pk), 0)
     hold = Hold(
         "authorization_exhausted",
         f"Authorization {last.number} has {left} units left; this service needs {units}.",
     )
-    return last, [hold], []
+    # Not linked: a charge waiting for a new authorization must not use up the old one.
+    return None, [hold], []
+
+
+def _authorization_warnings(authorization: Authorization, used: int) -> list[str]:
+    percent = 100 * used // authorization.units
+    if percent < WARNING_PERCENT:
+        return []
+    return [
+        f"Authorization {authorization.number} is {percent} % used "
+        f"({authorization.units - used} units left)."
+    ]
+
+
+def _signed_before(note: Note) -> Q:
+    """Charges of notes signed before this one (all of them while it is a draft)."""
+    if note.signed_at is None:
+        return ~Q(note_id=note.pk)
+    return Q(note__signed_at__lt=note.signed_at) | Q(
+        note__signed_at=note.signed_at, note_id__lt=note.pk
+    )
+
+
+def _units(note: Note, code: ServiceCode, rule: str, minutes: int) -> int:
+    """Units for this contact. Under the CMS rule the day's minutes for the client and code
+    count together (DOMAIN.md): this contact gets what it adds to the day's total."""
+
+    def units(total: int) -> int:
+        return units_for_minutes(
+            minutes=total, unit_type=code.unit_type, rule=rule, minimum_minutes=code.minimum_minutes
+        )
+
+    if rule != UnitRule.CMS_8_MINUTE:
+        return units(minutes)
+    earlier = (
+        (
+            Charge.objects.filter(
+                client_id=note.client_id, service_code=code, service_date=note.service_date
+            )
+            .exclude(status=Charge.Status.VOID)
+            .filter(_signed_before(note))
+            .aggregate(total=Sum("minutes"))["total"]
+        )
+        or 0
+    )
+    return units(earlier + minutes) - units(earlier)
 
 
 def charge_quote(*, note: Note, lock_authorization: bool = False) -> ChargeQuote | None:
@@ -232,15 +264,16 @@ def charge_quote(*, note: Note, lock_authorization: bool = False) -> ChargeQuote
         )
 
     rule = _unit_rule(payer, code)
-    units = units_for_minutes(
-        minutes=minutes, unit_type=code.unit_type, rule=rule, minimum_minutes=code.minimum_minutes
-    )
+    units = _units(note, code, rule, minutes)
     if units == 0:
+        later = (
+            " (later contacts that day may add up to one)" if rule == UnitRule.CMS_8_MINUTE else ""
+        )
         holds.append(
-            Hold("zero_units", f"{minutes} minutes give no billable unit of {code.label}.")
+            Hold("zero_units", f"{minutes} minutes give no billable unit of {code.label}{later}.")
         )
     rate = rate_on(service_code=code, payer=payer, day=note.service_date)
-    if rate is None:
+    if rate is None or rate <= 0:
         holds.append(Hold("no_rate", f"No rate for {code.label} on {note.service_date:%Y-%m-%d}."))
 
     authorization = None

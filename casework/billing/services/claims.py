@@ -12,7 +12,14 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from casework.billing import x12
-from casework.billing.models import Charge, ClaimBatch, ClaimLine, ClaimSettings, Payer
+from casework.billing.models import (
+    Charge,
+    ClaimBatch,
+    ClaimLine,
+    ClaimSettings,
+    Payer,
+    claim_number,
+)
 from casework.core.audit import Action, audit_record
 from casework.core.idempotency import submission_claim, submission_complete
 from casework.core.models import Agency, User
@@ -159,7 +166,7 @@ class _ClaimBuilder:
             line_control_number=str(row["id"]),
         )
         return x12.Claim(
-            patient_control_number=f"CW{row['agency_id']}-{row['id']}",
+            patient_control_number=claim_number(row["agency_id"], row["id"]),
             place_of_service=row["place_of_service"],
             diagnosis_codes=diagnoses,
             subscriber=subscriber,
@@ -280,7 +287,18 @@ def claim_batch_create(
         claims = [builder.claim(row) for row in ready]
         claims += [builder.claim(corrected[line.charge_id], line) for line in corrections]
         settings, number = _next_control_number(agency)
-        content = _render(agency, settings, request.payer, number, claims)
+        try:
+            content = _render(agency, settings, request.payer, number, claims)
+        except BatchError:
+            # One charge's bad data (a typo in a ZIP code…) must not stop everyone's claims:
+            # hold the charges whose claim cannot be written, and bill the rest.
+            bad = _hold_unwritable(agency, settings, request.payer, claims, by)
+            ready = [row for row in ready if row["id"] not in bad]
+            corrections = [line for line in corrections if line.charge_id not in bad]
+            claims = [c for c in claims if _charge_id(c) not in bad]
+            if not claims:
+                raise
+            content = _render(agency, settings, request.payer, number, claims)
         batch = ClaimBatch.objects.create(
             agency=agency,
             payer=request.payer,
@@ -297,6 +315,7 @@ def claim_batch_create(
         )
         _record_original_lines(batch, ready, by)
         ClaimLine.objects.filter(pk__in=[line.pk for line in corrections]).update(batch=batch)
+        _void_charges_of_void_claims(batch)
         Charge.objects.filter(
             claim_lines__batch=batch, claim_lines__frequency=ClaimLine.Frequency.ORIGINAL
         ).update(status=Charge.Status.BILLED, updated_at=timezone.now())
@@ -308,6 +327,45 @@ def claim_batch_create(
             detail={"claims": len(claims), "payer": request.payer.pk, "control": number},
         )
     return batch
+
+
+def _charge_id(claim: x12.Claim) -> int:
+    return int(claim.lines[0].line_control_number)
+
+
+def _hold_unwritable(
+    agency: Agency, settings: ClaimSettings, payer: Payer, claims: list[x12.Claim], by: User
+) -> set[int]:
+    """Hold each charge whose claim alone cannot be written, with the writer's reason."""
+    bad: dict[int, str] = {}
+    for claim in claims:
+        try:
+            _render(agency, settings, payer, 1, [claim])
+        except BatchError as error:
+            bad[_charge_id(claim)] = str(error)
+    for charge in Charge.objects.select_for_update().filter(pk__in=bad, status=Charge.Status.READY):
+        charge.status = Charge.Status.HELD
+        charge.hold_reasons = [{"code": "claim_data", "message": bad[charge.pk]}]
+        charge.save(update_fields=["status", "hold_reasons", "updated_at"])
+        audit_record(
+            actor=by,
+            action=Action.UPDATE,
+            obj=charge,
+            client_id=charge.client_id,
+            detail={"holds": charge.hold_reasons},
+        )
+    return set(bad)
+
+
+def _void_charges_of_void_claims(batch: ClaimBatch) -> None:
+    """A void claim sent to the payer ends the charge: it no longer counts anywhere."""
+    Charge.objects.filter(
+        claim_lines__batch=batch, claim_lines__frequency=ClaimLine.Frequency.VOID
+    ).update(
+        status=Charge.Status.VOID,
+        void_reason=f"Void claim sent in batch {batch.control_number:09d}",
+        updated_at=timezone.now(),
+    )
 
 
 def claim_batch_mark_submitted(*, batch: ClaimBatch, by: User) -> ClaimBatch:

@@ -112,6 +112,34 @@ def test_a_generated_batch_cannot_be_changed(cast, world):
 
 
 @pytest.mark.django_db
+def test_the_cms_rule_adds_up_the_days_minutes_for_a_client_and_code(cast, world):
+    first = note_sign(
+        note=draft_note(
+            author=cast.case_manager, client=cast.client, code=world.t1016, day=DAY, minutes=7
+        ),
+        by=cast.case_manager,
+        attest=True,
+        late_reason="x",
+    ).charge
+    assert first is not None and first.units == 0 and first.status == Charge.Status.HELD
+    second = _signed_charge(cast, world, start=(11, 0), minutes=7)
+    third = note_sign(
+        note=draft_note(
+            author=cast.case_manager,
+            client=cast.client,
+            code=world.t1016,
+            day=DAY,
+            start=(12, 0),
+            minutes=10,
+        ),
+        by=cast.case_manager,
+        attest=True,
+        late_reason="x",
+    ).charge
+    assert (second.units, third.units) == (1, 1)  # 14 minutes: 1 unit; 24 minutes: 2 units
+
+
+@pytest.mark.django_db
 def test_replacement_and_void_claims_carry_the_original_reference(cast, world):
     charge = _signed_charge(cast, world)
     _batch(cast, world)
@@ -205,4 +233,42 @@ class RandomNotesMakeValidClaims(HypothesisTestCase):
             agency=cast.agency, by=cast.billing, request=BatchRequest(world.payer, DAY, DAY)
         )
         assert x12_errors(batch.content) == []
-        assert batch.claim_count == len(notes)
+        # Under the CMS rule a short contact may add no unit to the day: it waits, held.
+        billed = Charge.objects.filter(status=Charge.Status.BILLED).count()
+        held = Charge.objects.filter(status=Charge.Status.HELD).count()
+        assert batch.claim_count == billed and billed + held == len(notes)
+
+
+@pytest.mark.django_db
+def test_one_charge_with_bad_claim_data_is_held_and_the_rest_are_billed(cast, world):
+    make_billable_client(cast.other_client, world.payer, since=datetime.date(2026, 1, 1))
+    good = _signed_charge(cast, world)
+    cast.other_client.address_line1, cast.other_client.city = "1 Elm St", "Tacoma"
+    cast.other_client.state, cast.other_client.postal_code = "WA", "9840"  # a typo
+    cast.other_client.save()
+    bad = _signed_charge(cast, world, start=(12, 0), client=cast.other_client)
+
+    batch = _batch(cast, world)
+
+    assert x12_errors(batch.content) == [] and batch.claim_count == 1
+    good.refresh_from_db()
+    bad.refresh_from_db()
+    assert good.status == Charge.Status.BILLED
+    assert bad.status == Charge.Status.HELD and "postal_code" in bad.hold_reasons[0]["message"]
+
+
+@pytest.mark.django_db
+def test_a_void_claim_ends_the_charge_and_frees_the_note(cast, world):
+    from casework.notes.services import note_void
+
+    charge = _signed_charge(cast, world)
+    _batch(cast, world)
+    claim_correction_request(charge=charge, by=cast.billing, frequency="8", original_reference="P9")
+    _batch(cast, world)
+    charge.refresh_from_db()
+    assert charge.status == Charge.Status.VOID
+    with pytest.raises(ChargeError, match="Only a charge that was claimed"):
+        claim_correction_request(
+            charge=charge, by=cast.billing, frequency="7", original_reference="P9"
+        )
+    note_void(note=charge.note, by=cast.case_manager, reason="Entered for the wrong day")

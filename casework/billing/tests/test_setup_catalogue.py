@@ -238,7 +238,7 @@ def test_the_code_of_an_entry_that_charges_use_cannot_change(cast: Cast, http_as
         reverse("billing_code_edit", args=[code.pk]), _code_data(code="T1016", modifiers="")
     )
     assert response.context["form"].errors["code"] == [
-        "Charges already use T1017, so its code and modifiers stay. "
+        "Signed notes already use T1017, so its code and modifiers stay. "
         "Add the new code instead and mark this one inactive."
     ]
     code.refresh_from_db()

@@ -677,3 +677,9 @@ def test_every_rendered_claim_file_validates(generated: ClaimFile) -> None:
     text = render_837p(generated)
     assert text.isascii()
     assert_valid_837p(text)
+
+
+def test_a_member_with_more_than_100_claims_gets_another_subscriber_loop() -> None:
+    text = render_837p(claim_file(*(claim(f"CW-{n}") for n in range(150))))
+    assert x12_errors(text) == []
+    assert len(find(text, "SBR")) == 2 and len(find(text, "CLM")) == 150

@@ -157,6 +157,8 @@ AGENCY_SETTINGS_FIELDS = (
     "require_two_factor_for_all",
     "billing_sees_narratives",
     "credential_warning_days",
+    "note_template",
+    "late_note_days",
     "break_glass_minutes",
 )
 

@@ -64,6 +64,7 @@ def staff_create(
     supervised_teams: Iterable[Team] = (),
     title: str = "",
     phone: str = "",
+    npi: str = "",
     password: str | None = None,
     by: User | None,
 ) -> User:
@@ -80,6 +81,7 @@ def staff_create(
             first_name=first_name.strip(),
             last_name=last_name.strip(),
             title=title.strip(),
+            npi=npi.strip(),
             phone=phone.strip(),
         )
         _set_roles(user=user, roles=roles)
@@ -140,7 +142,7 @@ def staff_update(
 ) -> User:
     """Change a staff member's details, roles and teams."""
     require_admin_of(user.agency_id, by)
-    allowed = {"first_name", "last_name", "title", "phone", "email"}
+    allowed = {"first_name", "last_name", "title", "phone", "email", "npi"}
     wanted = {
         name: value.strip().lower() if name == "email" else value.strip()
         for name, value in fields.items()
@@ -246,6 +248,7 @@ def staff_invite(
     supervised_teams: Iterable[Team] = (),
     title: str = "",
     phone: str = "",
+    npi: str = "",
     submission_key: str = "",
 ) -> Invitation:
     """Add a staff member who will choose their own password; a repeated submission adds no one."""
@@ -267,6 +270,7 @@ def staff_invite(
             supervised_teams=supervised_teams,
             title=title,
             phone=phone,
+            npi=npi,
             password=None,
             by=by,
         )

@@ -38,6 +38,8 @@ def _settings_data(**overrides: object) -> dict[str, object]:
         "require_two_factor_for_all": "on",
         "credential_warning_days": "45",
         "break_glass_minutes": "90",
+        "note_template": "soap",
+        "late_note_days": "5",
     }
     data.update(overrides)
     return data
@@ -166,3 +168,12 @@ def test_agency_update_refuses_fields_that_are_not_settings(cast: Cast) -> None:
 def test_agency_update_refuses_another_agency(cast: Cast) -> None:
     with pytest.raises(PermissionDenied):
         services.agency_update(agency=cast.outsider_agency, by=cast.admin, name="Taken over")
+
+
+def test_note_settings_are_saved_and_checked(cast: Cast, http_as: HttpAs) -> None:
+    http = http_as(cast.admin)
+    assert _post(http, late_note_days="0").status_code == 200  # refused, shown again
+    assert _post(http, note_template="poem").status_code == 200
+    _post(http)
+    cast.agency.refresh_from_db()
+    assert (cast.agency.note_template, cast.agency.late_note_days) == ("soap", 5)

@@ -763,3 +763,15 @@ def test_the_admin_pages_link_to_programs_teams_and_settings(cast: Cast, http_as
     page = http_as(cast.admin).get(reverse("staff_list")).content.decode()
     for name in ("program_list", "team_list", "agency_settings"):
         assert f'href="{reverse(name)}"' in page
+
+
+def test_an_admin_records_a_staff_members_npi_for_claims(cast: Cast, http_as: HttpAs) -> None:
+    from casework.testing.billing import npi
+
+    http = http_as(cast.admin)
+    url = reverse("staff_edit", args=[cast.case_manager.pk])
+    refused = http.post(url, _edit_data(cast.case_manager, npi="1234567890"))
+    assert refused.status_code == 200 and "check digit" in refused.content.decode()
+    http.post(url, _edit_data(cast.case_manager, npi=npi("987654321")))
+    cast.case_manager.refresh_from_db()
+    assert cast.case_manager.npi == npi("987654321")

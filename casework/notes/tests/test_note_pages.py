@@ -190,3 +190,39 @@ def test_a_supervisor_cosigns_from_the_queue(cast, world, http_as):
     http.post(f"/notes/{note.pk}/cosign/", {"next": "/notes/cosign/"})
     assert Charge.objects.get(note=note).status == Charge.Status.READY
     assert http_as(cast.case_manager).get("/notes/cosign/").status_code == 403
+
+
+def test_switching_the_note_format_keeps_what_was_written(cast, world, http_as):
+    note = draft_note(author=cast.case_manager, client=cast.client, code=world.t1016, day=DAY)
+    http = http_as(cast.case_manager)
+    http.post(f"/notes/{note.pk}/edit/", _form(note, template="soap", action="save"))
+    note.refresh_from_db()
+    assert note.template == "soap" and note.sections["data"].startswith("Home visit")
+    page = http.get(f"/notes/{note.pk}/edit/").content.decode()
+    assert "Subjective" in page and "Señora Núñez" in page  # old text shown beside the new sections
+
+
+def test_a_group_note_starts_one_draft_per_client_once(cast, world, http_as):
+    from casework.notes.models import GroupSession
+    from casework.testing.factories import assign
+
+    assign(cast.other_client, cast.case_manager, role="case_manager")
+    http = http_as(cast.case_manager)
+    assert "submission_key" in http.get("/notes/group/new/").content.decode()
+    data = {
+        "topic": "Budgeting group",
+        "clients": [cast.client.pk, cast.other_client.pk],
+        "service_date": DAY.isoformat(),
+        "start_time": "13:00",
+        "end_time": "14:00",
+        "place_of_service": "53",
+        "service_code": world.t1016.pk,
+        "shared_text": "Six members practised a weekly budget.",
+        "submission_key": "group-1",
+    }
+    first = http.post("/notes/group/new/", data)
+    second = http.post("/notes/group/new/", data)
+    assert first.status_code == second.status_code == 302
+    session = GroupSession.objects.get()
+    assert session.notes.count() == 2
+    assert "Connor-Núñez" in http.get(first["Location"]).content.decode()

@@ -447,3 +447,32 @@ def test_signing_runs_a_constant_number_of_queries(cast, world):
         )
         _sign(draft, cast.case_manager)
     assert queries_to_sign(13) == first
+
+
+def test_void_and_cosignature_facts_are_written_once(cast, world):
+    note = _sign(
+        draft_note(author=cast.case_manager, client=cast.client, code=None, day=DAY),
+        cast.case_manager,
+    ).note
+    note_void(note=note, by=cast.case_manager, reason="Wrong day")
+    for change in ({"status": "signed"}, {"void_reason": ""}, {"voided_at": None}):
+        with pytest.raises((IntegrityError, DatabaseError)), transaction.atomic():
+            Note.objects.filter(pk=note.pk).update(**change)
+    Note.objects.filter(pk=note.pk).update(cosigned_by=cast.supervisor, cosigned_at=note.signed_at)
+    with pytest.raises((IntegrityError, DatabaseError)), transaction.atomic():
+        Note.objects.filter(pk=note.pk).update(cosigned_by=cast.admin)
+
+
+def test_a_billed_charge_cannot_be_changed(cast, world):
+    from casework.billing.services.claims import BatchRequest, claim_batch_create
+
+    charge = _sign(
+        draft_note(author=cast.case_manager, client=cast.client, code=world.t1016, day=DAY),
+        cast.case_manager,
+    ).charge
+    claim_batch_create(
+        agency=cast.agency, by=cast.billing, request=BatchRequest(world.payer, DAY, DAY)
+    )
+    for change in ({"units": 9}, {"amount": Decimal("1.00")}, {"status": "ready"}):
+        with pytest.raises((IntegrityError, DatabaseError)), transaction.atomic():
+            Charge.objects.filter(pk=charge.pk).update(**change)

@@ -180,7 +180,9 @@
   function noteTimer(form) {
     var button = form.querySelector("[data-timer]");
     if (!button) return;
-    var now = function () { var d = new Date(); return pad(d.getHours()) + ":" + pad(d.getMinutes()); };
+    // The agency's clock, not the device's: the server reads the times in the agency's zone.
+    var clock = new Intl.DateTimeFormat("en-GB", { timeZone: form.getAttribute("data-time-zone") || undefined, hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+    var now = function () { return clock.format(new Date()); };
     var running = false;
     button.addEventListener("click", function () {
       var field = running ? form.elements.end_time : form.elements.start_time;
@@ -228,6 +230,8 @@
         .then(function (res) {
           if (res.body.saved) {
             form.elements.version.value = res.body.version;
+            // The server has it now: a kept copy would bring back a stale version on reload.
+            sessionStorage.removeItem(draftKey(form));
             var t = new Date(res.body.saved_at);
             say("Draft saved at " + pad(t.getHours()) + ":" + pad(t.getMinutes()) + ".");
             if (quote) fetch(form.getAttribute("data-quote"), { credentials: "same-origin" })
@@ -235,13 +239,16 @@
           } else if (res.body.conflict) {
             say(res.body.message);
           } else {
-            say("Not saved yet: " + (res.body.message || "check the fields marked when you save.") + " Your text is kept in this browser.");
+            var first = res.body.errors ? Object.values(res.body.errors)[0] : null;
+            say("Not saved yet: " + (res.body.message || (first && first[0]) || "please check the form.") + " Your text is kept in this browser.");
           }
         })
         .catch(function () { say("Offline: your text is kept in this browser and saved when you are back online."); })
         .then(function () { saving = false; if (again) { again = false; save(); } });
     };
     var soon = function () { window.clearTimeout(timer); timer = window.setTimeout(save, 1500); };
+    // A Save or Sign submits everything itself; an autosave racing it would make it look stale.
+    form.addEventListener("submit", function () { window.clearTimeout(timer); });
     form.addEventListener("input", soon);
     form.addEventListener("change", soon);
     window.addEventListener("online", save);
@@ -255,8 +262,18 @@
     });
   }
 
+  function saveOnChange(form) {
+    form.querySelectorAll("[data-save-on-change]").forEach(function (el) {
+      el.addEventListener("change", function () {
+        var save = form.querySelector("button[name=action][value=save]");
+        if (save) save.click();
+      });
+    });
+  }
+
   function notes() {
     document.querySelectorAll("form[data-autosave]").forEach(function (form) {
+      saveOnChange(form);
       noteDuration(form);
       noteTimer(form);
       quickPhrases(form);
