@@ -11,12 +11,16 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from casework.billing.services.charges import held_charges_recheck
 from casework.clients import search
 from casework.clients.models import (
     BreakGlassAccess,
     CareTeamMember,
     Client,
     ClientRecord,
+    Coverage,
+    Diagnosis,
+    Episode,
     Identifier,
     NameKey,
     SafetyFlag,
@@ -32,7 +36,12 @@ from casework.core.audit import Action, audit_record
 from casework.core.idempotency import submission_claim, submission_complete
 from casework.core.models import Agency, Role, User
 
-CLIENT_CREATE = "client_create"  # idempotency purpose of a registration
+CLIENT_CREATE = "client_create"
+BILLING_FACTS = (
+    Coverage,
+    Diagnosis,
+    Episode,
+)  # a change may release held charges  # idempotency purpose of a registration
 NAME_FIELDS = ("legal_first_name", "legal_middle_name", "legal_last_name", "preferred_name")
 
 
@@ -285,6 +294,8 @@ def chart_record_save(
             client_id=client.pk,
         )
         submission_complete(submission, record.pk)
+        if isinstance(record, BILLING_FACTS):
+            held_charges_recheck(by=by, client_id=client.pk)
     return record
 
 

@@ -32,6 +32,7 @@ from casework.billing.models import (
     UnitRule,
 )
 from casework.billing.selectors.catalogue import authorization_units_used
+from casework.billing.services.charges import held_charges_recheck
 from casework.clients.models import Client
 from casework.core import access
 from casework.core.audit import Action, audit_record
@@ -531,6 +532,7 @@ def authorization_create(
                 "units": details.units,
             },
         )
+        held_charges_recheck(by=by, client_id=details.client.pk)
     return authorization
 
 
@@ -591,6 +593,7 @@ def authorization_update(
                 client_id=authorization.client_id,
                 detail={"fields": changed},
             )
+            held_charges_recheck(by=by, client_id=authorization.client_id)
     return authorization
 
 

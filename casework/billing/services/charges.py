@@ -7,6 +7,7 @@ it before signing. `charge_for_signed_note` writes it, inside the signing transa
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -431,3 +432,21 @@ def claim_correction_request(
             detail={"frequency": frequency},
         )
     return line
+
+
+def held_charges_recheck(
+    *, by: User, client_id: int | None = None, author_id: int | None = None
+) -> int:
+    """Work out again the held charges a corrected fact may release (coverage, a diagnosis, an
+    episode, an authorization for the client; a credential or NPI for the author). Returns how
+    many were released."""
+    held = Charge.objects.filter(status=Charge.Status.HELD)
+    if client_id is not None:
+        held = held.filter(client_id=client_id)
+    if author_id is not None:
+        held = held.filter(rendering_provider_id=author_id)
+    released = 0
+    for charge in held.order_by("service_date", "id")[:200]:
+        with contextlib.suppress(ChargeError):  # no longer billable: it waits for billing
+            released += charge_recheck(charge=charge, by=by).status == Charge.Status.READY
+    return released

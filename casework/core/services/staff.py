@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from casework.billing.services.charges import held_charges_recheck
 from casework.core import access
 from casework.core.audit import Action, audit_record
 from casework.core.idempotency import submission_claim, submission_complete
@@ -162,6 +163,8 @@ def staff_update(
             setattr(user, name, wanted[name])
         if changed:
             user.save(update_fields=changed)
+        if "npi" in changed:
+            held_charges_recheck(by=by, author_id=user.pk)
         if roles is not None:
             roles = set(roles)
             if (
@@ -214,6 +217,7 @@ def credential_save(*, credential: Credential, by: User) -> Credential:
         created = credential.pk is None
         credential.save()
         audit_record(actor=by, action=Action.CREATE if created else Action.UPDATE, obj=credential)
+        held_charges_recheck(by=by, author_id=credential.user_id)
     return credential
 
 
@@ -227,6 +231,7 @@ def credential_attest(*, credential: Credential, by: User, on: datetime.date) ->
         audit_record(
             actor=by, action=Action.UPDATE, obj=credential, detail={"attested_on": on.isoformat()}
         )
+        held_charges_recheck(by=by, author_id=credential.user_id)
     return credential
 
 

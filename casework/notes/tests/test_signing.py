@@ -476,3 +476,30 @@ def test_a_billed_charge_cannot_be_changed(cast, world):
     for change in ({"units": 9}, {"amount": Decimal("1.00")}, {"status": "ready"}):
         with pytest.raises((IntegrityError, DatabaseError)), transaction.atomic():
             Charge.objects.filter(pk=charge.pk).update(**change)
+
+
+def test_fixing_the_cause_on_the_chart_releases_the_held_charge(cast, world):
+    from casework.clients.services import chart_record_save
+    from casework.core.services import credential_save
+
+    Coverage.objects.filter(client=cast.client).delete()
+    Credential.objects.filter(user=cast.case_manager).update(
+        expires_on=DAY - datetime.timedelta(days=1)
+    )
+    charge = _held(cast, world)
+    # No current credential on the day also means the note needs a supervisor's co-signature.
+    assert {h["code"] for h in charge.hold_reasons} == {"no_coverage", "credential", "cosign"}
+
+    coverage = Coverage(payer=world.payer, member_id="M1", start_on=DAY)
+    chart_record_save(client=cast.client, record=coverage, by=cast.case_manager, summary="Coverage")
+    charge.refresh_from_db()
+    assert {h["code"] for h in charge.hold_reasons} == {"credential", "cosign"}
+
+    credential = Credential.objects.get(user=cast.case_manager)
+    credential.expires_on = DAY + datetime.timedelta(days=365)
+    credential_save(credential=credential, by=cast.admin)
+    charge.refresh_from_db()
+    assert [h["code"] for h in charge.hold_reasons] == ["cosign"]
+    note_cosign(note=charge.note, by=cast.supervisor)
+    charge.refresh_from_db()
+    assert charge.status == Charge.Status.READY
