@@ -84,6 +84,23 @@ def test_the_pages_of_a_working_day_have_no_serious_accessibility_problems(
     page.goto("/audit/")
     expect(page.get_by_role("heading", name="Audit log")).to_be_visible()
     problems += audit(page, "audit log")
+    for path, name in [
+        ("/billing/setup/payers/", "billing set-up: payers"),
+        ("/billing/setup/codes/", "billing set-up: service catalogue"),
+        ("/billing/setup/authorizations/", "billing set-up: authorizations"),
+        ("/billing/setup/claims/", "billing set-up: claim settings"),
+        ("/staff/agency/", "agency settings"),
+        ("/reports/", "reports"),
+        ("/reports/productivity/", "report: productivity"),
+        ("/reports/unsigned-notes/", "report: unsigned notes"),
+        ("/reports/charges/", "report: charges"),
+        ("/reports/authorizations/", "report: authorization use"),
+        ("/reports/productivity/?start=2026-13-01", "report with a bad date"),
+        ("/notes/cosign/", "notes to co-sign"),
+    ]:
+        page.goto(path)
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        problems += audit(page, name)
 
     newcomer = UserFactory(
         agency=demo.agency, email="newadmin@demo.casework.example", roles=[Role.AGENCY_ADMIN]
