@@ -51,7 +51,7 @@ def band_edges() -> list[tuple[str, str, int, str]]:
 
 
 def test_every_shipped_instrument_loads() -> None:
-    assert {"phq9", "gad7", "auditc", "dast10", "ssm"} <= set(SHIPPED)
+    assert {"phq9", "gad7", "auditc", "dast10", "ssm", "psychosocial"} <= set(SHIPPED)
 
 
 @pytest.mark.parametrize(("key", "sex", "total", "label"), band_edges())
@@ -152,3 +152,25 @@ def test_an_agency_can_add_its_own_instrument_as_data() -> None:
     }
     result = instrument_from(raw).score({"slept": 2, "ate": 0})
     assert (result.total, result.band and result.band.label) == (2, "Doing alright")
+
+
+def test_the_psychosocial_assessment_needs_its_core_sections_and_flags_risk_at_once() -> None:
+    psychosocial = instruments()["psychosocial"]
+    partial = psychosocial.score({"suicide_risk": 1, "presenting_issues": "Lost my housing."})
+    assert not partial.complete and "strengths" in partial.missing and partial.total is None
+    assert [(f.kind, f.urgent) for f in partial.flags] == [("suicide_risk", True)]
+    sections = {item.get("section") for item in psychosocial.items}
+    assert {
+        "Presenting issues",
+        "Housing",
+        "Income and benefits",
+        "Food",
+        "Health and medications",
+        "Mental health",
+        "Substance use",
+        "Legal",
+        "Transportation",
+        "Social supports",
+        "Strengths",
+        "Risk of harm",
+    } <= sections
