@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "casework.billing",
     "casework.clients",
     "casework.notes",
+    "casework.assessments",
     "casework.reports",
     "casework.web",
     "casework.api",
