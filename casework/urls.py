@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("casework.core.urls")),
     path("clients/", include("casework.clients.urls")),
     path("notes/", include("casework.notes.urls")),
+    path("assessments/", include("casework.assessments.urls")),
     path("billing/", include("casework.billing.urls")),
     path("reports/", include("casework.reports.urls")),
     path("api/", include("casework.api.urls")),

@@ -30,6 +30,26 @@ def audit(page: Any, name: str) -> list[str]:
     return blocking
 
 
+def _draft_assessment(client: Client, author: User) -> Any:
+    import datetime
+
+    from casework.assessments.services import assessment_save, assessment_start
+
+    assessment = assessment_start(
+        client=client,
+        author=author,
+        instrument_key="psychosocial",
+        administered_on=datetime.date(2026, 11, 20),
+        mode="in_person",
+    )
+    return assessment_save(
+        assessment=assessment,
+        by=author,
+        answers={"presenting_issues": "Lost housing", "suicide_risk": 0},
+        expected_version=assessment.version,
+    )[0]
+
+
 def test_the_pages_of_a_working_day_have_no_serious_accessibility_problems(
     page: Any, new_page: Callable[..., Any], totp_code: Callable[[User], str]
 ) -> None:
@@ -97,6 +117,9 @@ def test_the_pages_of_a_working_day_have_no_serious_accessibility_problems(
         ("/reports/authorizations/", "report: authorization use"),
         ("/reports/productivity/?start=2026-13-01", "report with a bad date"),
         ("/notes/cosign/", "notes to co-sign"),
+        (f"/assessments/new/{client.pk}/", "give an assessment"),
+        (f"/assessments/{_draft_assessment(client, admin).pk}/", "assessment being answered"),
+        (f"/assessments/client/{client.pk}/trend/phq9/", "assessment trend"),
     ]:
         page.goto(path)
         expect(page.get_by_role("heading", level=1)).to_be_visible()

@@ -86,6 +86,8 @@ def _value_for(param: str, cast: Cast, route: Route) -> str:
         "payer_id": _billing_objects(cast)["payer"],
         "code_id": _billing_objects(cast)["code"],
         "authorization_id": _billing_objects(cast)["authorization"],
+        "assessment_id": _assessment(cast),
+        "instrument": "phq9",
         "format": "json",
         "uidb64": "MQ",
         "token": "set-password",
@@ -191,6 +193,32 @@ def _billing_objects(cast: Cast) -> dict[str, int]:
     }
     cast._walk_billing = cached  # type: ignore[attr-defined]
     return cached
+
+
+def _assessment(cast: Cast) -> int:
+    """A signed PHQ-9 of the home client (made once)."""
+    import datetime
+
+    from casework.assessments.models import Assessment
+    from casework.assessments.services import assessment_save, assessment_sign, assessment_start
+
+    existing = Assessment.objects.filter(client=cast.client).first()
+    if existing is not None:
+        return existing.pk
+    assessment = assessment_start(
+        client=cast.client,
+        author=cast.case_manager,
+        instrument_key="phq9",
+        administered_on=datetime.date(2026, 11, 2),
+        mode="in_person",
+    )
+    assessment, _ = assessment_save(
+        assessment=assessment,
+        by=cast.case_manager,
+        answers={f"q{n}": 1 for n in range(1, 9)} | {"q9": 0},
+        expected_version=assessment.version,
+    )
+    return assessment_sign(assessment=assessment, by=cast.case_manager).pk
 
 
 def _emergency_opening(cast: Cast) -> int:
