@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Max, Q, QuerySet
 from django.http import Http404
 
+from casework.assessments.instruments import instruments
 from casework.assessments.models import Assessment
 from casework.core import access
 from casework.core.models import User
@@ -12,8 +16,6 @@ from casework.core.models import User
 
 def assessments_visible(user: User) -> QuerySet[Assessment]:
     """Assessments of clients the user may see; drafts only to their author."""
-    from django.db.models import Q
-
     return Assessment.objects.filter(
         agency_id=access.agency_id_of(user), client__in=access.visible_clients(user)
     ).filter(~Q(status=Assessment.Status.DRAFT) | Q(author=user))
@@ -53,3 +55,34 @@ def signed_scores(*, user: User, client_id: int, instrument: str) -> list[Assess
         .select_related("author")
         .order_by("administered_on", "id")
     )
+
+
+@dataclass(frozen=True)
+class Due:
+    """When an instrument is next due for a client: its repeat interval after the last signed."""
+
+    instrument: str
+    name: str
+    last_on: datetime.date
+    due_on: datetime.date
+
+    def overdue(self, today: datetime.date) -> bool:
+        return self.due_on < today
+
+
+def assessments_due(*, user: User, client_id: int) -> list[Due]:
+    """Each instrument the client has had, with its next due date, soonest first (one query)."""
+    last_signed = (
+        assessments_visible(user)
+        .filter(client_id=client_id, status=Assessment.Status.SIGNED)
+        .values("instrument")
+        .annotate(last_on=Max("administered_on"))
+    )
+    due = []
+    for row in last_signed:
+        instrument = instruments().get(row["instrument"])
+        every = instrument.raw.get("repeat_every_days") if instrument else None
+        if instrument is not None and every:
+            due_on = row["last_on"] + datetime.timedelta(days=every)
+            due.append(Due(instrument.key, instrument.name, row["last_on"], due_on))
+    return sorted(due, key=lambda d: d.due_on)

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from casework.assessments.selectors import client_assessments
+from casework.assessments.selectors import assessments_due, client_assessments
 from casework.clients import selectors, services
 from casework.clients.forms import (
     AGENCY_FORMS,
@@ -175,6 +175,9 @@ def client_chart(request: HttpRequest, client_id: int) -> HttpResponse:
             "assessments": client_assessments(
                 user=user, client_id=chart.client.pk, limit=CHART_NOTES
             )
+            if access.may_read_narratives(user)
+            else [],
+            "assessments_due": assessments_due(user=user, client_id=chart.client.pk)
             if access.may_read_narratives(user)
             else [],
             "submission_key": uuid.uuid4().hex,

@@ -117,3 +117,14 @@ def test_others_cannot_see_a_draft_or_change_a_signed_assessment(cast, http_as):
     signed = _signed_phq9(cast, datetime.date(2026, 11, 1), 1)
     refused = http_as(cast.colleague).post(f"/assessments/{signed.pk}/", {"version": 9, "q1": "0"})
     assert refused.status_code == 403
+
+
+def test_the_chart_says_when_each_instrument_is_due_again(cast, http_as):
+    from casework.assessments.selectors import assessments_due
+
+    _signed_phq9(cast, datetime.date(2026, 1, 5), 1)
+    _signed_phq9(cast, datetime.date(2026, 3, 2), 1)
+    due = assessments_due(user=cast.case_manager, client_id=cast.client.pk)
+    assert [(d.instrument, d.due_on) for d in due] == [("phq9", datetime.date(2026, 5, 31))]
+    chart = http_as(cast.case_manager).get(f"/clients/{cast.client.pk}/").content.decode()
+    assert "overdue since 05/31/2026" in chart
