@@ -9,13 +9,12 @@ from django import forms
 from casework.assessments.instruments import Instrument, instruments
 from casework.assessments.models import Assessment
 from casework.assessments.services import TEXT_LIMIT
+from casework.web.widgets import DateInput
 
 
 class StartForm(forms.Form):
     instrument = forms.ChoiceField(label="Instrument")
-    administered_on = forms.DateField(
-        label="Date given", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
+    administered_on = forms.DateField(label="Date given", widget=DateInput())
     mode = forms.ChoiceField(
         label="How it is given", choices=Assessment.Mode.choices, widget=forms.RadioSelect
     )

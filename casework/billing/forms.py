@@ -9,13 +9,7 @@ from django import forms
 from django.db.models import QuerySet
 
 from casework.billing.models import ClaimLine, Payer
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self) -> None:
-        super().__init__(format="%Y-%m-%d")
+from casework.web.widgets import DateInput
 
 
 class BatchForm(forms.Form):

@@ -33,8 +33,8 @@ from casework.billing.services.catalogue import (
 )
 from casework.clients.models import Client
 from casework.core.catalogues import credential_type_choices
-from casework.core.forms_staff import DateInput
 from casework.web.forms import set_queryset
+from casework.web.widgets import DateInput
 
 MAX_AUTHORIZED_UNITS = 99_999
 MAX_RATE = Decimal("99999.99")

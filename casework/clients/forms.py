@@ -33,13 +33,7 @@ from casework.clients.validators import (
 )
 from casework.core.models import Agency, Program, User
 from casework.web.forms import set_queryset
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
+from casework.web.widgets import DateInput
 
 
 class ClientForm(forms.ModelForm):

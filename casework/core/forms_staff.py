@@ -17,13 +17,7 @@ from casework.core.models import Agency, Credential, Program, Role, Team
 from casework.core.services import AGENCY_SETTINGS_FIELDS
 from casework.core.validators import validate_npi
 from casework.notes.templates import template_choices
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
+from casework.web.widgets import DateInput
 
 
 class StaffForm(forms.Form):

@@ -14,6 +14,7 @@ from casework.clients.models import Client
 from casework.core.models import Agency
 from casework.notes.models import NARRATIVE_LIMIT, ContactType, Note
 from casework.notes.templates import NoteTemplate, template_choices
+from casework.web.widgets import DateInput, TimeInput
 
 TOO_LONG = (
     f"This section is longer than {NARRATIVE_LIMIT:,} characters. "
@@ -23,20 +24,6 @@ TOO_LONG = (
 
 # Optional in a draft (it saves whatever is there) but required to sign a billable note.
 NEEDED_TO_SIGN = ("start_time", "end_time", "place_of_service")
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self) -> None:
-        super().__init__(format="%Y-%m-%d")
-
-
-class TimeInput(forms.TimeInput):
-    input_type = "time"
-
-    def __init__(self) -> None:
-        super().__init__(format="%H:%M")
 
 
 class ServiceCodeChoice(forms.ModelChoiceField):
