@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "casework.clients",
     "casework.notes",
     "casework.assessments",
+    "casework.plans",
     "casework.reports",
     "casework.web",
     "casework.api",

@@ -11,6 +11,7 @@ urlpatterns = [
     path("clients/", include("casework.clients.urls")),
     path("notes/", include("casework.notes.urls")),
     path("assessments/", include("casework.assessments.urls")),
+    path("plans/", include("casework.plans.urls")),
     path("billing/", include("casework.billing.urls")),
     path("reports/", include("casework.reports.urls")),
     path("api/", include("casework.api.urls")),

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db.models import QuerySet
 
 from casework.assessments.instruments import Instrument, instruments
-from casework.assessments.models import Assessment
+from casework.assessments.models import MAX_DAYS, Assessment
 from casework.assessments.services import TEXT_LIMIT
+from casework.core.models import Program
 from casework.web.widgets import DateInput
 
 
@@ -60,3 +62,60 @@ class AnswersForm(forms.Form):
 
     def answers(self) -> dict[str, Any]:
         return {key: self.cleaned_data.get(key) for key in self.item_keys}
+
+
+class RuleForm(forms.Form):
+    """An agency's rule for one instrument; the service checks the ranges and duplicates."""
+
+    instrument = forms.ChoiceField(
+        label="Instrument",
+        error_messages={
+            "required": "Choose an instrument.",
+            "invalid_choice": "There is no instrument “%(value)s”; choose one from the list.",
+        },
+    )
+    program = forms.ModelChoiceField(
+        queryset=Program.objects.none(),
+        required=False,
+        empty_label="All programs",
+        label="Program",
+        help_text="A program's rule replaces the all-programs rule for that program's clients.",
+        error_messages={"invalid_choice": "Choose a program of your agency."},
+    )
+    repeat_every_days = forms.IntegerField(
+        required=False,
+        label="Repeat every (days)",
+        help_text=(
+            "Days after the last signed one. Leave blank for the instrument's own interval; "
+            "0 means it is not repeated."
+        ),
+        error_messages={"invalid": "Enter a whole number of days, e.g. 90."},
+        widget=forms.NumberInput(attrs={"min": 0, "max": MAX_DAYS, "inputmode": "numeric"}),
+    )
+    required = forms.BooleanField(
+        required=False, label="Required for every client of the program (or of the agency)"
+    )
+    first_due_days = forms.IntegerField(
+        initial=30,
+        label="First due (days after admission)",
+        help_text="For a required instrument the client has never had.",
+        error_messages={
+            "required": "Say how many days after admission it is first due.",
+            "invalid": "Enter a whole number of days, e.g. 30.",
+        },
+        widget=forms.NumberInput(attrs={"min": 0, "max": MAX_DAYS, "inputmode": "numeric"}),
+    )
+
+    def __init__(self, *args: Any, programs: QuerySet[Program], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        instrument = self.fields["instrument"]
+        assert isinstance(instrument, forms.ChoiceField)
+        instrument.choices = [("", "Choose an instrument")] + [
+            (i.key, f"{i.name} (every {i.raw['repeat_every_days']} days)")
+            if i.raw.get("repeat_every_days")
+            else (i.key, i.name)
+            for i in instruments().values()
+        ]
+        program = self.fields["program"]
+        assert isinstance(program, forms.ModelChoiceField)
+        program.queryset = programs

@@ -7,10 +7,13 @@ at signing, when the record locks (migration 0002), like a signed note.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 
-from casework.core.models import Agency
+from casework.core.models import Agency, Program
+
+MAX_DAYS = 3650  # ten years: the longest interval or grace an agency may set
 
 
 class Assessment(models.Model):
@@ -71,3 +74,50 @@ class AssessmentAddendum(models.Model):
 
     def __str__(self) -> str:
         return f"Addendum {self.pk} to assessment {self.assessment_id}"
+
+
+class AssessmentRule(models.Model):
+    """An agency's own rule for one instrument, agency-wide or for one program.
+
+    `repeat_every_days`: blank (null) sets no interval here, so the agency-wide rule or else the
+    instrument's own `repeat_every_days` applies; 0 means the instrument is not repeated.
+    `required`: clients of the program (of the agency, for an agency-wide rule) must have one,
+    due `first_due_days` after their admission. A program's rule beats the agency-wide one.
+    """
+
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    instrument = models.CharField(max_length=40)
+    program = models.ForeignKey(
+        Program, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    repeat_every_days = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(MAX_DAYS)]
+    )
+    required = models.BooleanField(default=False)
+    first_due_days = models.PositiveSmallIntegerField(
+        default=30, validators=[MaxValueValidator(MAX_DAYS)]
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["instrument", "program__name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "instrument", "program"],
+                condition=Q(program__isnull=False),
+                name="one_assessment_rule_per_program",
+            ),
+            models.UniqueConstraint(
+                fields=["agency", "instrument"],
+                condition=Q(program__isnull=True),
+                name="one_agency_wide_assessment_rule",
+            ),
+            models.CheckConstraint(
+                condition=Q(repeat_every_days__lte=MAX_DAYS) & Q(first_due_days__lte=MAX_DAYS),
+                name="assessment_rule_days_in_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Rule for {self.instrument} ({self.program_id or 'all programs'})"

@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Max, Q, QuerySet
+from django.db.models import FilteredRelation, Max, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
-from casework.assessments.instruments import instruments
-from casework.assessments.models import Assessment
+from casework.assessments.instruments import Instrument, instruments
+from casework.assessments.models import Assessment, AssessmentRule
+from casework.clients.models import Client, FlagNotice
 from casework.core import access
 from casework.core.models import User
 
@@ -59,30 +61,159 @@ def signed_scores(*, user: User, client_id: int, instrument: str) -> list[Assess
 
 @dataclass(frozen=True)
 class Due:
-    """When an instrument is next due for a client: its repeat interval after the last signed."""
+    """When an instrument is next due for a client: its repeat interval after the last signed
+    one, or, for an instrument the agency requires and the client never had, the grace period
+    after admission (then `last_on` is None)."""
 
     instrument: str
     name: str
-    last_on: datetime.date
+    last_on: datetime.date | None
     due_on: datetime.date
 
     def overdue(self, today: datetime.date) -> bool:
         return self.due_on < today
 
+    @property
+    def first_time(self) -> bool:
+        return self.last_on is None
+
+
+RuleKey = tuple[str, int | None]  # (instrument, program id or None for agency-wide)
+
+
+def _current_programs(
+    user: User, client_id: int, today: datetime.date
+) -> tuple[bool, dict[int, datetime.date], datetime.date] | None:
+    """(client is active, start of each current episode by program, registration day), in one
+    query; None when the user may not see the client."""
+    current = FilteredRelation(
+        "episodes",
+        condition=Q(episodes__admitted_on__lte=today)
+        & (Q(episodes__discharged_on__isnull=True) | Q(episodes__discharged_on__gt=today)),
+    )
+    rows = list(
+        access.visible_clients(user)
+        .filter(pk=client_id)
+        .annotate(current=current)
+        .values("status", "created_at", "current__program_id", "current__admitted_on")
+    )
+    if not rows:
+        return None
+    starts: dict[int, datetime.date] = {}
+    for row in rows:
+        program_id, admitted_on = row["current__program_id"], row["current__admitted_on"]
+        if program_id is not None:
+            starts[program_id] = min(admitted_on, starts.get(program_id, admitted_on))
+    tz = user.agency.tzinfo if user.agency else None
+    registered = timezone.localtime(rows[0]["created_at"], tz).date()
+    return rows[0]["status"] == Client.Status.ACTIVE, starts, registered
+
+
+def _rule_for(
+    rules: dict[RuleKey, AssessmentRule], instrument: str, program_id: int | None
+) -> AssessmentRule | None:
+    """A program's rule replaces the agency-wide one for that program's clients."""
+    return rules.get((instrument, program_id)) or rules.get((instrument, None))
+
+
+def _interval(rule: AssessmentRule | None, instrument: Instrument) -> int:
+    """Days between two; 0 when the instrument is not repeated."""
+    if rule is not None and rule.repeat_every_days is not None:
+        return rule.repeat_every_days
+    return int(instrument.raw.get("repeat_every_days") or 0)
+
 
 def assessments_due(*, user: User, client_id: int) -> list[Due]:
-    """Each instrument the client has had, with its next due date, soonest first (one query)."""
-    last_signed = (
-        assessments_visible(user)
+    """Each instrument due for the client, with its next due date, soonest first.
+
+    The agency's rules decide, for the programs the client is currently enrolled in (a
+    program's rule beats the agency-wide one): the interval after the last signed one (the
+    shortest, when two programs differ; 0 never repeats) and which instruments are required
+    (due `first_due_days` after admission, the earliest admission when two programs require
+    it; required agency-wide for a client with no current episode: after registration).
+    Required instruments are only listed for active clients. Three queries, however much the
+    client has.
+    """
+    today = user.agency.today() if user.agency else timezone.now().date()
+    facts = _current_programs(user, client_id, today)
+    if facts is None:
+        return []
+    active, starts, registered = facts
+    programs: list[int | None] = list(starts) or [None]
+    rules: dict[RuleKey, AssessmentRule] = {
+        (rule.instrument, rule.program_id): rule
+        for rule in AssessmentRule.objects.filter(agency_id=access.agency_id_of(user)).filter(
+            Q(program__isnull=True) | Q(program_id__in=list(starts))
+        )
+    }
+    last_signed = {
+        row["instrument"]: row["last_on"]
+        for row in assessments_visible(user)
         .filter(client_id=client_id, status=Assessment.Status.SIGNED)
         .values("instrument")
         .annotate(last_on=Max("administered_on"))
-    )
+    }
     due = []
-    for row in last_signed:
-        instrument = instruments().get(row["instrument"])
-        every = instrument.raw.get("repeat_every_days") if instrument else None
-        if instrument is not None and every:
-            due_on = row["last_on"] + datetime.timedelta(days=every)
-            due.append(Due(instrument.key, instrument.name, row["last_on"], due_on))
-    return sorted(due, key=lambda d: d.due_on)
+    for instrument in instruments().values():
+        applying = [_rule_for(rules, instrument.key, program) for program in programs]
+        last_on = last_signed.get(instrument.key)
+        if last_on is not None:
+            every = [days for rule in applying if (days := _interval(rule, instrument))]
+            if every:
+                due_on = last_on + datetime.timedelta(days=min(every))
+                due.append(Due(instrument.key, instrument.name, last_on, due_on))
+            continue
+        if not active:
+            continue
+        first = [
+            (registered if program is None else starts[program])
+            + datetime.timedelta(days=rule.first_due_days)
+            for program, rule in zip(programs, applying, strict=True)
+            if rule is not None and rule.required
+        ]
+        if first:
+            due.append(Due(instrument.key, instrument.name, None, min(first)))
+    return sorted(due, key=lambda d: (d.due_on, d.name))
+
+
+def flag_notices_open(*, user: User) -> QuerySet[FlagNotice]:
+    """The user's unacknowledged urgent-flag notices about clients they may still see, newest
+    first, with everything My day shows (one query)."""
+    if user.agency_id is None:
+        return FlagNotice.objects.none()
+    return (
+        FlagNotice.objects.filter(
+            agency_id=access.agency_id_of(user),
+            recipient=user,
+            acknowledged_at__isnull=True,
+            flag__client__in=access.visible_clients(user),
+        )
+        .select_related("flag__client", "raised_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+def flag_notice_or_404(*, user: User, notice_id: int | str) -> FlagNotice:
+    """One of the user's own notices (acknowledged or not); 404 for anyone else's."""
+    try:
+        return FlagNotice.objects.select_related("flag").get(
+            pk=int(notice_id), recipient=user, agency_id=access.agency_id_of(user)
+        )
+    except (ValueError, TypeError, FlagNotice.DoesNotExist):
+        raise Http404("No such notice.") from None
+
+
+def assessment_rules(*, user: User) -> QuerySet[AssessmentRule]:
+    """The agency's assessment rules, with their programs (one query)."""
+    return (
+        AssessmentRule.objects.filter(agency_id=access.agency_id_of(user))
+        .select_related("program")
+        .order_by("instrument", "program__name", "id")
+    )
+
+
+def assessment_rule_or_404(*, user: User, rule_id: int | str) -> AssessmentRule:
+    try:
+        return assessment_rules(user=user).get(pk=int(rule_id))
+    except (ValueError, TypeError, AssessmentRule.DoesNotExist):
+        raise Http404("No such rule.") from None

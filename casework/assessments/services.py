@@ -1,7 +1,9 @@
 """Every write to assessments: start, save answers (partially, as often as needed), sign, amend.
 
 Urgent flags (PHQ-9 item 9, risk of harm) go on the chart as a safety flag the moment the
-answer is saved, with the answer that raised them, so everyone who opens the chart sees it.
+answer is saved, with the answer that raised them, so everyone who opens the chart sees it, and
+a notice goes at once to the client's primary case manager and their team supervisors, who see
+it on My day until they acknowledge it.
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ from django.utils import timezone
 
 from casework.assessments.instruments import Instrument, Result, instruments
 from casework.assessments.models import Assessment, AssessmentAddendum
-from casework.clients.models import Client, SafetyFlag, TimelineEvent
+from casework.clients.models import CareTeamMember, Client, FlagNotice, SafetyFlag, TimelineEvent
 from casework.core import access
 from casework.core.audit import Action, audit_record
-from casework.core.models import User
+from casework.core.models import TeamMembership, User
 
 TEXT_LIMIT = 20_000
 # Where an urgent flag shows on the chart; anything else urgent shows as "other".
@@ -123,30 +125,119 @@ def assessment_save(
 def _raise_urgent_flags(
     assessment: Assessment, instrument: Instrument, result: Result, by: User
 ) -> None:
-    """Put each urgent flag on the chart once (a flag already active is not repeated)."""
+    """Put each urgent flag on the chart once (a flag already active is not repeated) and
+    send the notices for it (see `_send_flag_notices`)."""
     for flag in result.flags:
         if not flag.urgent:
             continue
         kind = CHART_FLAG_KINDS.get(flag.kind, SafetyFlag.Kind.OTHER)
-        if SafetyFlag.objects.filter(client=assessment.client, kind=kind, is_active=True).exists():
-            continue
         answer = _answer_label(instrument, flag.item, assessment.answers)
-        detail = f"{instrument.name}, {assessment.administered_on:%m/%d/%Y}: {answer}"[:300]
-        SafetyFlag.objects.create(
-            agency_id=assessment.agency_id,
-            client=assessment.client,
-            kind=kind,
-            detail=detail,
-            created_by=by,
+        detail = f"{instrument.name}, {assessment.administered_on:%m/%d/%Y}: {answer}"
+        chart_flag = SafetyFlag.objects.filter(
+            client=assessment.client, kind=kind, is_active=True
+        ).first()
+        if chart_flag is None:
+            chart_flag = SafetyFlag.objects.create(
+                agency_id=assessment.agency_id,
+                client=assessment.client,
+                kind=kind,
+                detail=detail[:300],
+                created_by=by,
+            )
+            TimelineEvent.objects.create(
+                agency_id=assessment.agency_id,
+                client=assessment.client,
+                occurred_at=timezone.now(),
+                kind="assessment_flag",
+                summary=flag.message[:300],
+                actor=by,
+            )
+        _send_flag_notices(chart_flag, assessment, reason=detail, by=by)
+
+
+def _flag_notice_recipients(client: Client, *, raised_by: User) -> list[int]:
+    """Who is told of an urgent flag: the client's primary case manager(s) today and every
+    supervisor of the (active) teams they are on.
+
+    Nobody is left out for having raised the flag themselves: the notice is a follow-up item on
+    My day (acknowledging it says "I have acted on this"), not news. A client with no primary
+    case manager would leave nobody responsible, so then the supervisors of the person who gave
+    the assessment are told, and that person too.
+    """
+    today = client.agency.today()
+    primaries = list(
+        CareTeamMember.objects.filter(
+            CareTeamMember.active_on(today),
+            client=client,
+            agency_id=client.agency_id,
+            role=CareTeamMember.Role.PRIMARY,
+            staff__is_active=True,
+            staff__agency_id=client.agency_id,
+        ).values_list("staff_id", flat=True)
+    ) or [raised_by.pk]
+    their_teams = TeamMembership.objects.filter(
+        user_id__in=primaries, team__is_active=True, agency_id=client.agency_id
+    ).values("team_id")
+    supervisors = TeamMembership.objects.filter(
+        team_id__in=their_teams,
+        kind=TeamMembership.Kind.SUPERVISOR,
+        user__is_active=True,
+        user__agency_id=client.agency_id,
+    ).values_list("user_id", flat=True)
+    return sorted({*primaries, *supervisors})
+
+
+def _send_flag_notices(flag: SafetyFlag, assessment: Assessment, *, reason: str, by: User) -> None:
+    """One notice per recipient per assessment that raises the flag.
+
+    Saving the same draft again does not repeat the notices; a new assessment that raises a
+    flag already on the chart does send new ones (it is new information: the risk is still
+    there). The reason is PHI: it goes into the notice row, never into the audit detail.
+    """
+    already = set(
+        FlagNotice.objects.filter(flag=flag, assessment=assessment).values_list(
+            "recipient_id", flat=True
         )
-        TimelineEvent.objects.create(
+    )
+    recipients = _flag_notice_recipients(assessment.client, raised_by=by)
+    for recipient_id in recipients:
+        if recipient_id in already:
+            continue
+        notice = FlagNotice.objects.create(
             agency_id=assessment.agency_id,
-            client=assessment.client,
-            occurred_at=timezone.now(),
-            kind="assessment_flag",
-            summary=flag.message[:300],
+            flag=flag,
+            recipient_id=recipient_id,
+            assessment=assessment,
+            raised_by=by,
+            reason=reason[:600],
+        )
+        audit_record(
             actor=by,
+            action=Action.CREATE,
+            obj=notice,
+            client_id=assessment.client_id,
+            detail={"flag": flag.pk, "recipient": recipient_id, "assessment": assessment.pk},
         )
+
+
+def flag_notice_acknowledge(*, notice: FlagNotice, by: User) -> bool:
+    """The recipient has seen the flag and acted on it; the notice leaves their My day but the
+    row stays. Only the recipient can acknowledge; doing it twice changes nothing (False)."""
+    if notice.recipient_id != by.pk or notice.agency_id != by.agency_id:
+        raise AssessmentError("Only the person this notice was sent to can acknowledge it.")
+    with transaction.atomic():
+        updated = FlagNotice.objects.filter(
+            pk=notice.pk, recipient=by, acknowledged_at__isnull=True
+        ).update(acknowledged_at=timezone.now())
+        if updated:
+            audit_record(
+                actor=by,
+                action=Action.UPDATE,
+                obj=notice,
+                client_id=notice.flag.client_id,
+                detail={"acknowledged": True},
+            )
+    return bool(updated)
 
 
 def _answer_label(instrument: Instrument, item_key: str | None, answers: dict[str, Any]) -> str:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from casework.assessments import views
+from casework.assessments import views, views_rules
 
 urlpatterns = [
     path("new/<int:client_id>/", views.assessment_new, name="assessment_new"),
@@ -13,4 +13,13 @@ urlpatterns = [
         views.assessment_trend,
         name="assessment_trend",
     ),
+    path(
+        "flag-notices/<int:notice_id>/acknowledge/",
+        views.flag_notice_acknowledge,
+        name="flag_notice_acknowledge",
+    ),
+    path("rules/", views_rules.rule_list, name="assessment_rule_list"),
+    path("rules/new/", views_rules.rule_new, name="assessment_rule_new"),
+    path("rules/<int:rule_id>/edit/", views_rules.rule_edit, name="assessment_rule_edit"),
+    path("rules/<int:rule_id>/delete/", views_rules.rule_delete, name="assessment_rule_delete"),
 ]

@@ -168,3 +168,19 @@ def assessment_trend(request: HttpRequest, client_id: int, instrument: str) -> H
             "svg": svg,
         },
     )
+
+
+@login_required
+@require_POST
+def flag_notice_acknowledge(request: HttpRequest, notice_id: int) -> HttpResponse:
+    """The "Acknowledged" button on My day: only the person the notice was sent to."""
+    user = request.user
+    if not isinstance(user, User) or user.agency_id is None:
+        raise PermissionDenied("You are not a member of an agency.")
+    notice = selectors.flag_notice_or_404(user=user, notice_id=notice_id)
+    try:
+        if services.flag_notice_acknowledge(notice=notice, by=user):
+            messages.success(request, "Acknowledged; the notice is off your day.")
+    except services.AssessmentError as error:
+        messages.error(request, str(error))
+    return redirect("home")

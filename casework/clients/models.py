@@ -286,6 +286,48 @@ class SafetyFlag(ClientRecord):
         return str(self.get_kind_display())
 
 
+class FlagNotice(ClientRecord):
+    """Tells one person that an urgent safety flag was raised, until they acknowledge it.
+
+    `reason` is what raised the flag (the instrument, the question and the answer): it is PHI
+    and stays in the database, never in logs or audit details. A notice is never deleted;
+    acknowledging only stamps `acknowledged_at`.
+    """
+
+    flag = models.ForeignKey(SafetyFlag, on_delete=models.PROTECT, related_name="notices")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="flag_notices"
+    )
+    assessment = models.ForeignKey(
+        "assessments.Assessment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="flag_notices",
+        help_text="The assessment whose answer raised the flag, if one did.",
+    )
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField(max_length=600)
+    created_at = models.DateTimeField(auto_now_add=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "acknowledged_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["flag", "recipient", "assessment"],
+                condition=Q(assessment__isnull=False),
+                name="one_flag_notice_per_assessment_and_recipient",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Flag notice {self.pk} for user {self.recipient_id}"
+
+
 class Episode(ClientRecord):
     """An episode of care: enrolment in a program from admission to discharge."""
 

@@ -31,6 +31,7 @@ from casework.core.audit import Action, audit_record
 from casework.core.idempotency import submission_result
 from casework.core.models import User
 from casework.notes.selectors import client_notes
+from casework.plans.selectors import client_plan_card
 
 CHART_NOTES = 20  # the most recent; the rest are a click away
 
@@ -180,6 +181,9 @@ def client_chart(request: HttpRequest, client_id: int) -> HttpResponse:
             "assessments_due": assessments_due(user=user, client_id=chart.client.pk)
             if access.may_read_narratives(user)
             else [],
+            "plan_card": client_plan_card(user=user, client=chart.client)
+            if access.may_read_narratives(user)
+            else None,
             "submission_key": uuid.uuid4().hex,
         },
     )

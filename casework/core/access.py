@@ -152,6 +152,11 @@ def may_manage_staff(user: Any) -> bool:
     return _is_staff_of_an_agency(user) and user.has_role(Role.AGENCY_ADMIN)
 
 
+def may_configure_assessments(user: Any) -> bool:
+    """The agency's rules for assessments: how often each is repeated, which are required."""
+    return _is_staff_of_an_agency(user) and user.has_role(Role.AGENCY_ADMIN)
+
+
 def may_merge_clients(user: Any) -> bool:
     return may_manage_staff(user)
 

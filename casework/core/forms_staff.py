@@ -189,6 +189,8 @@ class AgencySettingsForm(forms.ModelForm):
             "credential_warning_days": "Warn about expiring credentials this many days ahead",
             "break_glass_minutes": "Emergency (break-the-glass) access lasts this many minutes",
             "late_note_days": "Ask for a late-entry reason when a note is signed more than this many days after the service",
+            "plan_first_due_days": "First service plan due this many days after admission",
+            "plan_review_every_days": "Review service plans every this many days",
         }
         help_texts = {
             "npi": "The 10-digit type 2 NPI used on claims.",
@@ -198,6 +200,8 @@ class AgencySettingsForm(forms.ModelForm):
             "break_glass_minutes": "Between 5 and 1440 (24 hours).",
             "postal_code": "Claims need the 9-digit ZIP code, written 98101-1234.",
             "late_note_days": "Between 1 and 60.",
+            "plan_first_due_days": "Between 1 and 365; commonly 30.",
+            "plan_review_every_days": "Between 7 and 365; commonly 180.",
         }
 
     NUMBER_RANGES = {
@@ -205,6 +209,8 @@ class AgencySettingsForm(forms.ModelForm):
         "credential_warning_days": (0, 365),
         "break_glass_minutes": (5, 24 * 60),
         "late_note_days": (1, 60),
+        "plan_first_due_days": (1, 365),
+        "plan_review_every_days": (7, 365),
     }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -239,6 +245,12 @@ class AgencySettingsForm(forms.ModelForm):
 
     def clean_break_glass_minutes(self) -> int:
         return self._whole_number("break_glass_minutes", "Emergency access")
+
+    def clean_plan_first_due_days(self) -> int:
+        return self._whole_number("plan_first_due_days", "The first plan's deadline")
+
+    def clean_plan_review_every_days(self) -> int:
+        return self._whole_number("plan_review_every_days", "The review interval")
 
     def clean_state(self) -> str:
         state: str = self.cleaned_data["state"].strip().upper()

@@ -78,6 +78,16 @@ class Agency(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(60)],
         help_text="A note signed more than this many days after the service asks for a late-entry reason.",
     )
+    plan_first_due_days = models.PositiveSmallIntegerField(
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text="A client's first service plan is due this many days after admission.",
+    )
+    plan_review_every_days = models.PositiveSmallIntegerField(
+        default=180,
+        validators=[MinValueValidator(7), MaxValueValidator(365)],
+        help_text="A signed service plan is due for review this many days after it starts.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -6,10 +6,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from casework.assessments.selectors import flag_notices_open
 from casework.clients import selectors as client_selectors
 from casework.core import selectors
 from casework.core.models import User
 from casework.core.twofactor import confirmed_device
+from casework.plans.selectors import plans_due_for
 
 
 @login_required
@@ -24,6 +26,8 @@ def home(request: HttpRequest) -> HttpResponse:
         if today
         else [],
         "break_glass_to_review": client_selectors.break_glass_for_supervisor(user=user),
+        "flag_notices": flag_notices_open(user=user) if today else [],
+        "plans_due": plans_due_for(user=user) if today else [],
     }
     return render(request, "core/home.html", context)
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from django import forms
 from django.db.models import QuerySet
@@ -14,6 +16,8 @@ from casework.clients.models import Client
 from casework.core.models import Agency
 from casework.notes.models import NARRATIVE_LIMIT, ContactType, Note
 from casework.notes.templates import NoteTemplate, template_choices
+from casework.plans.models import PlanObjective
+from casework.plans.selectors import ObjectiveChoice
 from casework.web.widgets import DateInput, TimeInput
 
 TOO_LONG = (
@@ -34,6 +38,10 @@ class ServiceCodeChoice(forms.ModelChoiceField):
 
 def section_field(key: str) -> str:
     return f"section_{key}"
+
+
+def objective_field(key: Any) -> str:
+    return f"objective_{UUID(str(key)).hex}"
 
 
 class NoteForm(forms.Form):
@@ -86,10 +94,20 @@ class NoteForm(forms.Form):
         codes: QuerySet[ServiceCode],
         template: NoteTemplate,
         kept_sections: tuple[str, ...] = (),
+        objectives: Sequence[ObjectiveChoice] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.agency = agency
+        self.objectives = list(objectives)
+        for objective in self.objectives:
+            self.fields[objective_field(objective.key)] = forms.ChoiceField(
+                label=objective.text,
+                required=False,
+                choices=[("", "Not addressed in this contact"), *PlanObjective.Status.choices],
+                help_text=f"Goal: {objective.goal[:120]}. Now: "
+                f"{PlanObjective.Status(objective.status).label.lower()}.",
+            )
         self.note_format = template
         # Text written under another format stays visible and editable, never silently hidden.
         self.section_keys = [s.key for s in template.sections] + [
@@ -122,6 +140,10 @@ class NoteForm(forms.Form):
             )
 
     @property
+    def objective_fields(self) -> list[forms.BoundField]:
+        return [self[objective_field(o.key)] for o in self.objectives]
+
+    @property
     def section_fields(self) -> list[forms.BoundField]:
         return [self[section_field(key)] for key in self.section_keys]
 
@@ -145,6 +167,9 @@ class NoteForm(forms.Form):
         }
         for key, text in (note.sections or {}).items():
             initial[section_field(key)] = text
+        for entry in note.goals_addressed or []:
+            if isinstance(entry, dict) and entry.get("objective"):
+                initial[objective_field(entry["objective"])] = entry.get("status", "")
         return initial
 
     def _instant(self, day: datetime.date, time: datetime.time) -> datetime.datetime:
@@ -189,7 +214,19 @@ class NoteForm(forms.Form):
             "travel_minutes": data["travel_minutes"],
             "interpreter_used": data["interpreter_used"],
             "interpreter_language": data["interpreter_language"].strip(),
+            **self._goals_addressed(),
         }
+
+    def _goals_addressed(self) -> dict[str, Any]:
+        """Which plan objectives this contact addressed, and the status each is at now."""
+        if not self.objectives:
+            return {}
+        chosen = [
+            {"objective": str(o.key), "status": self.cleaned_data[objective_field(o.key)]}
+            for o in self.objectives
+            if self.cleaned_data.get(objective_field(o.key))
+        ]
+        return {"goals_addressed": chosen}
 
 
 class SignForm(forms.Form):

@@ -31,6 +31,7 @@ from casework.notes.models import (
     QuickPhrase,
 )
 from casework.notes.templates import note_template
+from casework.plans.services import progress_from_note
 
 NOTE_CREATE = "note_create"  # idempotency purposes
 GROUP_CREATE = "group_session_create"
@@ -335,6 +336,7 @@ def note_sign(*, note: Note, by: User, attest: bool, late_reason: str = "") -> S
         locked.cosign_required = cosign_needed(by, locked.service_date)
         locked.save()
         charge = charge_for_signed_note(note=locked, by=by)
+        progress_from_note(note=locked, by=by)
         _audit(by, locked, Action.UPDATE, signed=True, charge=charge.pk if charge else None)
         TimelineEvent.objects.create(
             agency_id=locked.agency_id,

@@ -32,6 +32,7 @@ from casework.notes.forms import (
 )
 from casework.notes.models import GroupSession, Note
 from casework.notes.templates import note_template
+from casework.plans.selectors import objectives_for_note
 
 
 def _writer(request: HttpRequest) -> User:
@@ -84,6 +85,7 @@ def _note_form(request: HttpRequest, user: User, note: Note, data: Any = None) -
         codes=_codes(user),
         template=note_template(note.template),
         kept_sections=tuple(k for k, text in (note.sections or {}).items() if str(text).strip()),
+        objectives=objectives_for_note(user=user, client_id=note.client_id),
     )
 
 

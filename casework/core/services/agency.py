@@ -160,6 +160,8 @@ AGENCY_SETTINGS_FIELDS = (
     "note_template",
     "late_note_days",
     "break_glass_minutes",
+    "plan_first_due_days",
+    "plan_review_every_days",
 )
 
 

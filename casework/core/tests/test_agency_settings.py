@@ -40,6 +40,8 @@ def _settings_data(**overrides: object) -> dict[str, object]:
         "break_glass_minutes": "90",
         "note_template": "soap",
         "late_note_days": "5",
+        "plan_first_due_days": "21",
+        "plan_review_every_days": "90",
     }
     data.update(overrides)
     return data
@@ -177,3 +179,13 @@ def test_note_settings_are_saved_and_checked(cast: Cast, http_as: HttpAs) -> Non
     _post(http)
     cast.agency.refresh_from_db()
     assert (cast.agency.note_template, cast.agency.late_note_days) == ("soap", 5)
+
+
+def test_plan_deadlines_are_saved_and_checked(cast: Cast, http_as: HttpAs) -> None:
+    http = http_as(cast.admin)
+    refused = _post(http, plan_first_due_days="0", plan_review_every_days="400")
+    assert "The first plan&#x27;s deadline must be between 1 and 365." in refused.content.decode()
+    assert "The review interval must be between 7 and 365." in refused.content.decode()
+    _post(http)
+    cast.agency.refresh_from_db()
+    assert (cast.agency.plan_first_due_days, cast.agency.plan_review_every_days) == (21, 90)

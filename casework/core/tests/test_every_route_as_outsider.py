@@ -87,7 +87,13 @@ def _value_for(param: str, cast: Cast, route: Route) -> str:
         "code_id": _billing_objects(cast)["code"],
         "authorization_id": _billing_objects(cast)["authorization"],
         "assessment_id": _assessment(cast),
+        "plan_id": _plan(cast).pk,
+        "kind": "goal",
+        "item_id": _plan(cast).goals.get().pk,
+        "key": _plan(cast).objectives.get().key,
         "instrument": "phq9",
+        "notice_id": _assessment_objects(cast, flag)["notice"],
+        "rule_id": _assessment_objects(cast, flag)["rule"],
         "format": "json",
         "uidb64": "MQ",
         "token": "set-password",
@@ -139,11 +145,20 @@ def _home_objects(cast: Cast) -> dict[str, int]:
     }
 
 
-def _api_pk(route: Route, cast: Cast) -> int:
+def _api_pk(route: Route, cast: Cast) -> int | str:
     """The row an API detail route names: a real one of the home agency."""
+    pattern = route.pattern.replace("^", "")  # router routes read "api/v1/^notes/(?P<pk>…"
     for prefix, key in (("notes", "note"), ("charges", "charge"), ("claim-batches", "batch")):
-        if f"v1/{prefix}/" in route.pattern:
+        if f"v1/{prefix}/" in pattern:
             return _billing_objects(cast)[key]
+    if "v1/instruments/" in pattern:
+        return "phq9"
+    if "v1/assessments/" in pattern or "fhir/r4/QuestionnaireResponse/" in pattern:
+        return _assessment(cast)
+    if "v1/plans/" in pattern or "fhir/r4/CarePlan/" in pattern:
+        return _plan(cast).pk
+    if "fhir/r4/Goal/" in pattern:
+        return str(_plan(cast).objectives.get().key)
     return cast.client.pk if "client" in route.pattern else cast.case_manager.pk
 
 
@@ -195,6 +210,15 @@ def _billing_objects(cast: Cast) -> dict[str, int]:
     return cached
 
 
+def _plan(cast: Cast) -> Any:
+    """A signed service plan of the home client (made once)."""
+    from casework.plans.models import ServicePlan
+    from casework.testing.plans import signed_plan
+
+    existing = ServicePlan.objects.filter(client=cast.client).first()
+    return existing or signed_plan(client=cast.client, by=cast.case_manager)
+
+
 def _assessment(cast: Cast) -> int:
     """A signed PHQ-9 of the home client (made once)."""
     import datetime
@@ -219,6 +243,23 @@ def _assessment(cast: Cast) -> int:
         expected_version=assessment.version,
     )
     return assessment_sign(assessment=assessment, by=cast.case_manager).pk
+
+
+def _assessment_objects(cast: Cast, flag: SafetyFlag) -> dict[str, int]:
+    """The case manager's notice of the chart's flag and an agency rule for the PHQ-9."""
+    from casework.assessments.models import AssessmentRule
+    from casework.clients.models import FlagNotice
+
+    notice = FlagNotice.objects.get_or_create(
+        agency=cast.agency,
+        flag=flag,
+        recipient=cast.case_manager,
+        defaults={"raised_by": cast.case_manager, "reason": "walk"},
+    )[0]
+    rule = AssessmentRule.objects.get_or_create(
+        agency=cast.agency, instrument="phq9", program=None, defaults={"repeat_every_days": 30}
+    )[0]
+    return {"notice": notice.pk, "rule": rule.pk}
 
 
 def _emergency_opening(cast: Cast) -> int:
@@ -307,6 +348,11 @@ def test_outsiders_never_see_the_clients_data(cast: Cast, persona: str) -> None:
     assert ApiToken.objects.get(user=cast.case_manager).revoked_at is None
     assert cast.client.care_team.get(staff=cast.colleague).end_on is None
     assert not BreakGlassAccess.objects.filter(reviewed_at__isnull=False).exists()
+    from casework.assessments.models import AssessmentRule
+    from casework.clients.models import FlagNotice
+
+    assert not FlagNotice.objects.filter(acknowledged_at__isnull=False).exists()
+    assert AssessmentRule.objects.filter(agency=cast.agency).exists()
     from casework.billing.models import Charge, ClaimBatch
     from casework.notes.models import Note
 

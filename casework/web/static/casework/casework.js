@@ -43,18 +43,23 @@
 
   function keepDrafts() {
     var me = document.body.dataset.user || "";
-    if (!onAuthPage()) {
-      for (var i = sessionStorage.length - 1; i >= 0; i--) {
-        var key = sessionStorage.key(i);
-        if (!key || key.indexOf(DRAFT_PREFIX) !== 0) continue;
-        try {
-          var saved = JSON.parse(sessionStorage.getItem(key));
-          // Someone else's typing (a shared computer) is never shown to the next person.
-          if (saved.user !== me) sessionStorage.removeItem(key);
-          // A draft whose form was submitted and led elsewhere (not to sign-in) was saved: forget it.
-          else if (saved.submitted && saved.page !== window.location.pathname) sessionStorage.removeItem(key);
-        } catch (e) { sessionStorage.removeItem(key); }
-      }
+    for (var i = sessionStorage.length - 1; i >= 0; i--) {
+      var key = sessionStorage.key(i);
+      if (!key || key.indexOf(DRAFT_PREFIX) !== 0) continue;
+      try {
+        var saved = JSON.parse(sessionStorage.getItem(key));
+        if (onAuthPage()) {
+          // A submit that lands on sign-in was not saved: keep it to put back after signing in.
+          if (saved.submitted && !saved.viaSignIn) {
+            saved.viaSignIn = true;
+            sessionStorage.setItem(key, JSON.stringify(saved));
+          }
+        }
+        // Someone else's typing (a shared computer) is never shown to the next person.
+        else if (saved.user !== me) sessionStorage.removeItem(key);
+        // A submit that reached the server without a sign-in on the way was saved: forget it.
+        else if (saved.submitted && (!saved.viaSignIn || saved.page !== window.location.pathname)) sessionStorage.removeItem(key);
+      } catch (e) { sessionStorage.removeItem(key); }
     }
     document.querySelectorAll("form[data-keep-draft]").forEach(function (form) {
       var key = draftKey(form);
