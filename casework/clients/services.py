@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import DatabaseError, IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -494,6 +494,27 @@ def _close_duplicate_primary(*, survivor: Client, duplicate: Client, on: datetim
             assignment.save(update_fields=["end_on"])
 
 
+def _move_records(*, survivor: Client, duplicate: Client) -> dict[str, int]:
+    """Point every row of the duplicate at the survivor; signed records refuse (they are locked)."""
+    moved: dict[str, int] = {}
+    for field in _related_to_client():
+        if field.model is NameKey:
+            continue
+        try:
+            with transaction.atomic():
+                count = field.model._default_manager.filter(**{field.name: duplicate}).update(
+                    **{field.name: survivor}
+                )
+        except DatabaseError:
+            raise ClientError(
+                f"{duplicate.record_number} has signed {field.model._meta.verbose_name_plural}, "
+                "which are locked and cannot move to another record. Nothing was merged."
+            ) from None
+        if count:
+            moved[field.model._meta.label] = count
+    return moved
+
+
 def client_merge(*, survivor: Client, duplicate: Client, by: User) -> Client:
     """Fold a duplicate record into the survivor. The duplicate stays, marked merged, pointing at it."""
     if not access.may_merge_clients(by):
@@ -511,15 +532,7 @@ def client_merge(*, survivor: Client, duplicate: Client, by: User) -> Client:
         if Client.Status.MERGED in (survivor.status, duplicate.status):
             raise ClientError("One of these records was already merged.")
         _close_duplicate_primary(survivor=survivor, duplicate=duplicate, on=by.agency.today())  # type: ignore[union-attr]
-        moved: dict[str, int] = {}
-        for field in _related_to_client():
-            if field.model is NameKey:
-                continue
-            count = field.model._default_manager.filter(**{field.name: duplicate}).update(
-                **{field.name: survivor}
-            )
-            if count:
-                moved[field.model._meta.label] = count
+        moved = _move_records(survivor=survivor, duplicate=duplicate)
         NameKey.objects.filter(client=duplicate).delete()
         duplicate.status = Client.Status.MERGED
         duplicate.merged_into = survivor

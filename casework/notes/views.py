@@ -32,7 +32,7 @@ from casework.notes.forms import (
 )
 from casework.notes.models import GroupSession, Note
 from casework.notes.templates import note_template
-from casework.plans.selectors import objectives_for_note
+from casework.plans.selectors import objectives_addressed, objectives_for_note
 
 
 def _writer(request: HttpRequest) -> User:
@@ -235,6 +235,9 @@ def note_detail(request: HttpRequest, note_id: int) -> HttpResponse:
             "client": note.client,
             "flags": client_flags(client=note.client),
             "narrative": _narrative(note),
+            "objectives": objectives_addressed(
+                client_id=note.client_id, goals_addressed=note.goals_addressed
+            ),
             "charge": getattr(note, "charge", None)
             if access.may_bill(user) or note.author_id == user.pk
             else None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
@@ -259,3 +260,23 @@ def plans_due_for(*, user: User, within_days: int = 14) -> list[PlanDue]:
         for cid, day in admitted.items()
     ]
     return sorted((d for d in due if d.due_on <= horizon), key=lambda d: d.due_on)
+
+
+def objectives_addressed(*, client_id: int, goals_addressed: list[Any]) -> list[tuple[str, str]]:
+    """A note's `goals_addressed` as (objective text, status label), for reading the note."""
+    chosen = {
+        str(entry.get("objective")): entry.get("status", "")
+        for entry in goals_addressed or []
+        if isinstance(entry, dict)
+    }
+    if not chosen:
+        return []
+    texts: dict[str, str] = {}
+    for key, text in PlanObjective.objects.filter(plan__client_id=client_id).values_list(
+        "key", "text"
+    ):
+        texts.setdefault(str(key), text)
+    labels = dict(PlanObjective.Status.choices)
+    return [
+        (texts[key], labels.get(status, status)) for key, status in chosen.items() if key in texts
+    ]

@@ -506,3 +506,14 @@ def test_a_move_to_another_goal_shows_in_the_review(cast):
     [change] = plan_changes(first, review)
     assert (change.what, change.fields[0].label) == ("Objective", "moved from goal")
     assert (change.fields[0].before, change.fields[0].after) == (goals[0].text, goals[1].text)
+
+
+def test_merging_a_record_with_a_signed_plan_is_refused_clearly_and_changes_nothing(cast):
+    from casework.clients.services import ClientError, client_merge
+
+    plan = signed_plan(client=cast.other_client, by=cast.case_manager)
+    with pytest.raises(ClientError, match=r"has signed .* which are locked"):
+        client_merge(survivor=cast.client, duplicate=cast.other_client, by=cast.admin)
+    plan.refresh_from_db()
+    cast.other_client.refresh_from_db()
+    assert plan.client_id == cast.other_client.pk and cast.other_client.status != "merged"

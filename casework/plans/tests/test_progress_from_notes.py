@@ -64,6 +64,11 @@ def test_the_note_form_offers_the_plan_objectives_and_signing_records_progress(
     )
     chart = http.get(f"/clients/{cast.client.pk}/").content.decode()
     assert ">Progressing<" in chart
+    detail = http.get(f"/notes/{note.pk}/").content.decode()
+    assert (
+        "Service plan objectives addressed" in detail
+        and f"{objective.text} — progressing" in detail
+    )
 
 
 def test_a_draft_keeps_the_objectives_chosen_and_only_signing_records_them(cast, world, http_as):
