@@ -301,7 +301,7 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Casework API",
-    "DESCRIPTION": "Clients, staff, programs, service notes, charges and claim batches of one agency. Every call is scoped to what the caller may see.",
+    "DESCRIPTION": "Clients, staff, programs, service notes, charges, claim batches, instruments, assessments and service plans of one agency, plus read-only FHIR R4 (Questionnaire, QuestionnaireResponse, CarePlan, Goal) under /api/fhir/r4/. Every call is scoped to what the caller may see.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

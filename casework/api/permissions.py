@@ -33,3 +33,28 @@ class AgencyMember(BasePermission):
     def has_permission(self, request: Request, view: Any) -> bool:
         user = request.user
         return bool(user and user.is_authenticated and getattr(user, "agency_id", None))
+
+
+class ChartRecordAccess(BasePermission):
+    """Assessments and service plans, as their pages: people who may read narratives read them
+    (auditors, and billing unless the agency allows it, get 403); people who write notes write."""
+
+    records = "assessments and service plans"
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        user = request.user
+        if not access.may_read_narratives(user):  # type: ignore[arg-type]
+            self.message = f"Your role does not include {self.records}."
+            return False
+        if request.method not in SAFE_METHODS and not access.may_write_notes(user):
+            self.message = f"Your role can read {self.records} but not change them."
+            return False
+        return True
+
+
+class AssessmentAccess(ChartRecordAccess):
+    records = "assessments"
+
+
+class PlanAccess(ChartRecordAccess):
+    records = "service plans"

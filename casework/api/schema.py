@@ -37,6 +37,29 @@ THROTTLED = _detail("Too many requests; wait and try again.")
 READ_ERRORS: dict[int, OpenApiResponse] = {401: UNAUTHENTICATED, 403: FORBIDDEN, 429: THROTTLED}
 OBJECT_ERRORS: dict[int, OpenApiResponse] = {**READ_ERRORS, 404: NOT_FOUND}
 
+# A domain rule refused the change (casework.assessments / casework.plans services): the message
+# to show, and the input field it belongs to (null when it is about the record as a whole).
+DOMAIN_ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {"detail": {"type": "string"}, "field": {"type": "string", "nullable": True}},
+    "required": ["detail", "field"],
+}
+DOMAIN_BAD_REQUEST = OpenApiResponse(
+    response={"anyOf": [DOMAIN_ERROR_SCHEMA, FIELD_ERRORS_SCHEMA]},
+    description='The input was refused: either {"detail": "…", "field": "…"} from the rules of '
+    'the record, or {"field": ["…"]} for input of the wrong shape.',
+)
+CONFLICT = OpenApiResponse(
+    response=DOMAIN_ERROR_SCHEMA,
+    description="The record is signed and locked: it cannot change (add an addendum or start a "
+    "review instead).",
+)
+PRECONDITION_FAILED = OpenApiResponse(
+    response=DETAIL_SCHEMA,
+    description="Saved elsewhere since you read it: read it again and send its new ETag as "
+    "If-Match.",
+)
+
 
 class ApiTokenScheme(OpenApiAuthenticationExtension):
     """Personal API tokens, made on the account page: `Authorization: Bearer cw_…`."""

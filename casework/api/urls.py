@@ -1,16 +1,24 @@
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from casework.api import views_fhir as fhir
 from casework.api.routers import router
+from casework.api.views_assessments import AssessmentViewSet, InstrumentViewSet
 from casework.api.views_billing import ChargeViewSet, ClaimBatchViewSet
 from casework.api.views_notes import NoteViewSet
+from casework.api.views_plans import PlanViewSet
 
 router.register("notes", NoteViewSet, basename="api-note")
 router.register("charges", ChargeViewSet, basename="api-charge")
 router.register("claim-batches", ClaimBatchViewSet, basename="api-claim-batch")
+router.register("instruments", InstrumentViewSet, basename="api-instrument")
+router.register("assessments", AssessmentViewSet, basename="api-assessment")
+router.register("plans", PlanViewSet, basename="api-plan")
 
 
+@csrf_exempt  # it changes nothing: a DELETE to a wrong address gets this 404, not a CSRF page
 def not_found(request: HttpRequest) -> JsonResponse:
     """Any other address under /api/v1/ answers in JSON, as the API does, not with an HTML page."""
     detail = "Not found."
@@ -19,9 +27,36 @@ def not_found(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"detail": detail}, status=404)
 
 
+# FHIR R4 (read-only): addresses as FHIR clients write them, without a trailing slash.
+fhir_patterns = [
+    path("", fhir.fhir_base, name="fhir_base"),
+    path("Questionnaire", fhir.QuestionnaireSearch.as_view(), name="fhir_questionnaire_search"),
+    path(
+        "Questionnaire/<str:instrument>",
+        fhir.QuestionnaireRead.as_view(),
+        name="fhir_questionnaire",
+    ),
+    path(
+        "QuestionnaireResponse",
+        fhir.QuestionnaireResponseSearch.as_view(),
+        name="fhir_questionnaire_response_search",
+    ),
+    path(
+        "QuestionnaireResponse/<str:pk>",
+        fhir.QuestionnaireResponseRead.as_view(),
+        name="fhir_questionnaire_response",
+    ),
+    path("CarePlan", fhir.CarePlanSearch.as_view(), name="fhir_care_plan_search"),
+    path("CarePlan/<str:pk>", fhir.CarePlanRead.as_view(), name="fhir_care_plan"),
+    path("Goal", fhir.GoalSearch.as_view(), name="fhir_goal_search"),
+    path("Goal/<str:pk>", fhir.GoalRead.as_view(), name="fhir_goal"),
+    re_path(r"^", fhir.fhir_not_found),
+]
+
 urlpatterns = [
     path("v1/", include(router.urls)),
     re_path(r"^v1/", not_found),
+    path("fhir/r4/", include(fhir_patterns)),
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
     path(

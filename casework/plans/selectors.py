@@ -28,7 +28,7 @@ def plans_visible(user: User) -> QuerySet[ServicePlan]:
     )
 
 
-def _with_content(plans: QuerySet[ServicePlan]) -> QuerySet[ServicePlan]:
+def plans_with_content(plans: QuerySet[ServicePlan]) -> QuerySet[ServicePlan]:
     return plans.select_related("client", "agency", "author", "signed_by").prefetch_related(
         "needs",
         Prefetch(
@@ -46,9 +46,18 @@ def _with_content(plans: QuerySet[ServicePlan]) -> QuerySet[ServicePlan]:
 
 def plan_or_404(user: User, plan_id: int | str) -> ServicePlan:
     try:
-        return _with_content(plans_visible(user)).get(pk=int(plan_id))
+        return plans_with_content(plans_visible(user)).get(pk=int(plan_id))
     except (ValueError, TypeError, ServicePlan.DoesNotExist):
         raise Http404("No such service plan.") from None
+
+
+def latest_progress(*, client_ids: set[int]) -> dict[UUID, ObjectiveProgress]:
+    """The latest counted progress of every objective of these clients (one query)."""
+    latest: dict[UUID, ObjectiveProgress] = {}
+    rows = counted_progress().filter(client_id__in=client_ids).order_by("-recorded_at", "-id")
+    for row in rows:
+        latest.setdefault(row.objective_key, row)
+    return latest
 
 
 def counted_progress() -> QuerySet[ObjectiveProgress]:
@@ -110,7 +119,7 @@ def _not_superseded(plans: QuerySet[ServicePlan]) -> QuerySet[ServicePlan]:
 
 def client_plan_card(*, user: User, client: Client) -> PlanCard:
     """The chart's plan section, in a fixed number of queries whatever the plan's size."""
-    plans = list(_with_content(_not_superseded(plans_visible(user).filter(client=client))))
+    plans = list(plans_with_content(_not_superseded(plans_visible(user).filter(client=client))))
     draft = next((p for p in plans if not p.is_signed), None)
     current = next((p for p in plans if p.is_signed), None)
     if current is not None:
@@ -155,7 +164,7 @@ def caseload_goal_rows(*, user: User, mine_only: bool) -> list[GoalRow]:
         ).values("client_id")
         clients = clients.filter(id__in=mine)
     signed = plans_visible(user).filter(client__in=clients, status=ServicePlan.Status.SIGNED)
-    current = {plan.client_id: plan for plan in _with_content(_not_superseded(signed))}
+    current = {plan.client_id: plan for plan in plans_with_content(_not_superseded(signed))}
     keys = [key for plan in current.values() for key in plan_keys(plan)]
     statuses = {
         row.objective_key: row.get_status_display()

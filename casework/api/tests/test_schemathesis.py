@@ -23,11 +23,14 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from casework.api.tests.conftest import make_token
+from casework.assessments.services import assessment_save, assessment_sign, assessment_start
 from casework.billing.services.claims import BatchRequest, claim_batch_create
 from casework.notes.services import Signed, note_sign
+from casework.plans.services import plan_review_start
 from casework.testing.billing import Billable, billable_world, draft_note
 from casework.testing.factories import ProgramFactory
 from casework.testing.personas import Cast
+from casework.testing.plans import signed_plan
 
 MAX_EXAMPLES = 15
 # Valid by the schema is not always valid for a chart: a birth date in the future or more than
@@ -48,9 +51,11 @@ class Fuzzing:
     token: str
     billing_token: str
     # "resource" or "resource/action" ("notes", "notes/void" …) -> a row the caller sees
-    existing_ids: dict[str, int]
+    existing_ids: dict[str, int | str]
     # body field ("client_id", "payer" …) -> a row it may name
     existing_refs: dict[str, int]
+    # "action/field" ("parts/goal_id" …) -> a part of the plan the action is aimed at
+    plan_refs: dict[str, int]
     ready_day: datetime.date  # the service date of a ready charge, for a new claim batch
     statuses: list[int]
 
@@ -101,6 +106,30 @@ def fuzzing(cast: Cast, test_transaction_kept_open: None) -> Iterator[Fuzzing]:
         day=today - datetime.timedelta(days=1),
     )
     assert billed.charge is not None and ready.charge is not None
+    # An assessment being given and one signed; a signed plan and the draft of its review.
+    assessment = assessment_start(
+        client=cast.client,
+        author=cast.case_manager,
+        instrument_key="phq9",
+        administered_on=today,
+        mode="in_person",
+    )
+    answered = assessment_start(
+        client=cast.client,
+        author=cast.case_manager,
+        instrument_key="gad7",
+        administered_on=today,
+        mode="phone",
+    )
+    answered, _ = assessment_save(
+        assessment=answered,
+        by=cast.case_manager,
+        answers={f"q{n}": 1 for n in range(1, 8)},
+        expected_version=answered.version,
+    )
+    signed_assessment = assessment_sign(assessment=answered, by=cast.case_manager)
+    plan = signed_plan(client=cast.client, by=cast.case_manager)
+    review = plan_review_start(plan=plan, by=cast.case_manager, starts_on=today)
     state = Fuzzing(
         token=raw,
         billing_token=billing_raw,
@@ -115,11 +144,24 @@ def fuzzing(cast: Cast, test_transaction_kept_open: None) -> Iterator[Fuzzing]:
             "charges": ready.charge.pk,
             "charges/corrections": billed.charge.pk,
             "claim-batches": batch.pk,
+            "instruments": "phq9",
+            "assessments": assessment.pk,
+            "assessments/addenda": signed_assessment.pk,
+            "plans": review.pk,
+            "plans/review": plan.pk,
+            "plans/signatures": plan.pk,
+            "plans/objective-progress": plan.pk,
         },
         existing_refs={
             "client_id": cast.client.pk,
             "service_code_id": world.t1016.pk,
             "payer": world.payer.pk,
+        },
+        plan_refs={
+            "parts/need_id": review.needs.get().pk,
+            "parts/goal_id": review.goals.get().pk,
+            "parts/objective_id": review.objectives.get().pk,
+            "objective-progress/objective_id": plan.objectives.get().pk,
         },
         ready_day=ready.note.service_date,
         statuses=[],
@@ -134,7 +176,7 @@ def _resource(case: schemathesis.Case) -> str:
     return case.path.split("/")[3]
 
 
-def _target(case: schemathesis.Case, existing_ids: dict[str, int]) -> int:
+def _target(case: schemathesis.Case, existing_ids: dict[str, int | str]) -> int | str:
     """The row for this operation: "/api/v1/notes/{id}/void/" wants a signed note, not a draft."""
     parts = case.path.strip("/").split("/")  # api, v1, notes, {id}, void
     action = f"{parts[2]}/{parts[4]}" if len(parts) > 4 else ""
@@ -157,8 +199,16 @@ def _aim_at_an_existing_row(case: schemathesis.Case, fuzzing: Fuzzing) -> None:
     if params and "id" in params and _is_even(params["id"]):
         params["id"] = _target(case, fuzzing.existing_ids)
     body = case.body
+    if case.method == "POST" and isinstance(body, dict) and _resource(case) == "plans":
+        # A part hangs under a need, goal or objective of the same version: name real ones.
+        action = case.path.strip("/").split("/")[-1]
+        for name in ("need_id", "goal_id", "objective_id"):
+            if f"{action}/{name}" in fuzzing.plan_refs and _is_even(body.get(name)):
+                body[name] = fuzzing.plan_refs[f"{action}/{name}"]
     if case.method != "POST" or not isinstance(body, dict) or case.path_parameters:
         return
+    if _resource(case) in ("assessments", "plans") and _is_even(body.get("client_id")):
+        body["client_id"] = fuzzing.existing_refs["client_id"]
     if _resource(case) == "notes" and _is_even(body.get("client_id")):
         body["client_id"] = fuzzing.existing_refs["client_id"]
         if body.get("service_code_id") is not None:
