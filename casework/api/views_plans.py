@@ -323,7 +323,9 @@ class PlanViewSet(DomainErrorsMixin, AgencyViewSet):
             data = {name: getattr(item, name) for name in PART_FIELDS[kind]} | data
         self._check_parents(plan, data)
         try:
-            saved = _save_part(kind, plan, self.user, data, item_id)
+            saved = services.part_save(
+                plan=plan, by=self.user, kind=kind, data=data, item_id=item_id
+            )
         except PlanError as error:
             raise plan_refusal(plan, error) from None
         plan_data, revision = self._plan_data(plan)
@@ -503,36 +505,3 @@ class PlanViewSet(DomainErrorsMixin, AgencyViewSet):
             PlanObjectiveSerializer(objective, context=context).data,
             status=status.HTTP_201_CREATED,
         )
-
-
-def _save_part(
-    kind: str, plan: ServicePlan, by: Any, data: dict[str, Any], item_id: int | None
-) -> Any:
-    if kind == "need":
-        return services.need_save(
-            plan=plan, by=by, area=data["area"], text=data["text"], need_id=item_id
-        )
-    if kind == "goal":
-        return services.goal_save(
-            plan=plan, by=by, text=data["text"], need_id=data.get("need_id"), goal_id=item_id
-        )
-    if kind == "objective":
-        return services.objective_save(
-            plan=plan,
-            by=by,
-            goal_id=data["goal_id"],
-            text=data["text"],
-            measure=data["measure"],
-            target_on=data["target_on"],
-            objective_id=item_id,
-        )
-    return services.intervention_save(
-        plan=plan,
-        by=by,
-        objective_id=data["objective_id"],
-        action=data["action"],
-        responsible=data["responsible"],
-        frequency=data["frequency"],
-        service_code=data.get("service_code", ""),
-        intervention_id=item_id,
-    )

@@ -309,9 +309,12 @@ def _check_start(plan: ServicePlan, starts_on: datetime.date) -> None:
         )
 
 
-def _next_position(model: type[Any], plan: ServicePlan) -> int:
+def _part_to_save(model: type[Any], plan: ServicePlan, item_id: int | None) -> Any:
+    """The part being edited, or a new one placed after the last of its kind."""
+    if item_id is not None:
+        return _part(model, plan, item_id)
     last = model.objects.filter(plan=plan).order_by("-position").values_list("position", flat=True)
-    return int(last.first() or 0) + 1
+    return model(agency_id=plan.agency_id, plan=plan, position=int(last.first() or 0) + 1)
 
 
 def need_save(
@@ -322,11 +325,7 @@ def need_save(
     clean = _text(text, "text", "need")
     with transaction.atomic():
         locked = _draft_for_change(plan, by, None)
-        if need_id is None:
-            need = PlanNeed(agency_id=locked.agency_id, plan=locked)
-            need.position = _next_position(PlanNeed, locked)
-        else:
-            need = _part(PlanNeed, locked, need_id)
+        need = _part_to_save(PlanNeed, locked, need_id)
         need.area, need.text = area, clean
         need.save()
         _audit_part(by, locked, need)
@@ -340,11 +339,7 @@ def goal_save(
     with transaction.atomic():
         locked = _draft_for_change(plan, by, None)
         need = _part(PlanNeed, locked, need_id) if need_id else None
-        if goal_id is None:
-            goal = PlanGoal(agency_id=locked.agency_id, plan=locked)
-            goal.position = _next_position(PlanGoal, locked)
-        else:
-            goal = _part(PlanGoal, locked, goal_id)
+        goal = _part_to_save(PlanGoal, locked, goal_id)
         goal.text, goal.need = clean, need
         goal.save()
         _audit_part(by, locked, goal)
@@ -367,11 +362,7 @@ def objective_save(
         locked = _draft_for_change(plan, by, None)
         _check_target(locked, target_on)
         goal = _part(PlanGoal, locked, goal_id)
-        if objective_id is None:
-            objective = PlanObjective(agency_id=locked.agency_id, plan=locked)
-            objective.position = _next_position(PlanObjective, locked)
-        else:
-            objective = _part(PlanObjective, locked, objective_id)
+        objective = _part_to_save(PlanObjective, locked, objective_id)
         objective.goal = goal
         objective.text, objective.measure, objective.target_on = clean, how, target_on
         objective.save()
@@ -416,17 +407,47 @@ def intervention_save(
                 f"{code} is not in the agency's service catalogue.", field="service_code"
             )
         objective = _part(PlanObjective, locked, objective_id)
-        if intervention_id is None:
-            intervention = PlanIntervention(agency_id=locked.agency_id, plan=locked)
-            intervention.position = _next_position(PlanIntervention, locked)
-        else:
-            intervention = _part(PlanIntervention, locked, intervention_id)
+        intervention = _part_to_save(PlanIntervention, locked, intervention_id)
         intervention.objective = objective
         intervention.action, intervention.responsible = what, who
         intervention.frequency, intervention.service_code = how_often, code
         intervention.save()
         _audit_part(by, locked, intervention)
     return intervention
+
+
+def part_save(
+    *, plan: ServicePlan, by: User, kind: str, data: dict[str, Any], item_id: int | None = None
+) -> Any:
+    """Add or edit a part of any kind; `data` names the fields as the part's model does."""
+    if kind == "need":
+        return need_save(plan=plan, by=by, area=data["area"], text=data["text"], need_id=item_id)
+    if kind == "goal":
+        return goal_save(
+            plan=plan, by=by, text=data["text"], need_id=data.get("need_id"), goal_id=item_id
+        )
+    if kind == "objective":
+        return objective_save(
+            plan=plan,
+            by=by,
+            goal_id=data["goal_id"],
+            text=data["text"],
+            measure=data["measure"],
+            target_on=data["target_on"],
+            objective_id=item_id,
+        )
+    if kind == "intervention":
+        return intervention_save(
+            plan=plan,
+            by=by,
+            objective_id=data["objective_id"],
+            action=data["action"],
+            responsible=data["responsible"],
+            frequency=data["frequency"],
+            service_code=data.get("service_code", ""),
+            intervention_id=item_id,
+        )
+    raise PlanError("A plan has needs, goals, objectives and interventions.")
 
 
 PARTS: dict[str, type[Any]] = {

@@ -206,34 +206,11 @@ def _initial(kind: str, item: Any, request: HttpRequest) -> dict[str, Any]:
 def _save_part(
     kind: str, plan: ServicePlan, by: User, data: dict[str, Any], item_id: int | None
 ) -> Any:
-    if kind == "need":
-        return services.need_save(
-            plan=plan, by=by, area=data["area"], text=data["text"], need_id=item_id
-        )
-    if kind == "goal":
-        return services.goal_save(
-            plan=plan, by=by, text=data["text"], need_id=data["need"] or None, goal_id=item_id
-        )
-    if kind == "objective":
-        return services.objective_save(
-            plan=plan,
-            by=by,
-            goal_id=data["goal"],
-            text=data["text"],
-            measure=data["measure"],
-            target_on=data["target_on"],
-            objective_id=item_id,
-        )
-    return services.intervention_save(
-        plan=plan,
-        by=by,
-        objective_id=data["objective"],
-        action=data["action"],
-        responsible=data["responsible"],
-        frequency=data["frequency"],
-        service_code=data["service_code"],
-        intervention_id=item_id,
-    )
+    """The form names a part's parent `need`/`goal`/`objective`; the model adds `_id`."""
+    fields = {f"{name}_id" if name in PARTS else name: value for name, value in data.items()}
+    if fields.get("need_id") == "":
+        fields["need_id"] = None
+    return services.part_save(plan=plan, by=by, kind=kind, data=fields, item_id=item_id)
 
 
 @login_required
