@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from pypdf import PdfReader
 
+from casework.assessments.services import assessment_save, assessment_sign, assessment_start
 from casework.clients.models import Episode
 from casework.core.models import AuditEvent, Program
 from casework.plans import services
@@ -234,7 +235,21 @@ def _chart_queries(http, client_id: int) -> int:
     return len(queries)
 
 
-def test_the_chart_plan_section_takes_the_same_queries_for_a_small_and_a_large_plan(cast, http_as):
+def _give(client, by, instrument: str, answers: dict, days_ago: int) -> None:
+    assessment = assessment_start(
+        client=client,
+        author=by,
+        instrument_key=instrument,
+        administered_on=client.agency.today() - datetime.timedelta(days=days_ago),
+        mode="in_person",
+    )
+    assessment, _ = assessment_save(
+        assessment=assessment, by=by, answers=answers, expected_version=assessment.version
+    )
+    assessment_sign(assessment=assessment, by=by)
+
+
+def test_the_chart_assessment_and_plan_sections_take_the_same_queries_small_or_large(cast, http_as):
     second = ClientFactory(agency=cast.agency)
     assign(second, cast.case_manager)
     small = signed_plan(client=cast.client, by=cast.case_manager, goals=1)
@@ -244,6 +259,12 @@ def test_the_chart_plan_section_takes_the_same_queries_for_a_small_and_a_large_p
             services.objective_status_set(
                 client=plan.client, by=cast.case_manager, objective_key=objective.key, status="met"
             )
+    phq9 = {f"q{n}": 1 for n in range(1, 10)} | {"q9": 0}
+    gad7 = {f"q{n}": 2 for n in range(1, 8)}
+    _give(cast.client, cast.case_manager, "phq9", phq9, days_ago=10)
+    for days_ago in range(10, 100, 15):
+        _give(second, cast.case_manager, "phq9", phq9, days_ago=days_ago)
+        _give(second, cast.case_manager, "gad7", gad7, days_ago=days_ago)
     http = http_as(cast.supervisor)
     _chart_queries(http, cast.client.pk)  # warm caches (session, content types)
     assert _chart_queries(http, cast.client.pk) == _chart_queries(http, second.pk)
