@@ -57,6 +57,7 @@ def seed_assessments_and_plans(*, agency: Agency, today: datetime.date, rng: ran
     for member in primaries:
         index = per_staff.get(member.staff_id, 0)
         if index >= CLIENTS_PER_CASE_MANAGER:
+            _routine_plan(member.client, member.staff, today, rng)
             continue
         per_staff[member.staff_id] = index + 1
         _phq9_series(member.client, member.staff, today, rng)
@@ -138,7 +139,18 @@ def _plan_for(
         )
 
 
-def _draft(client: Client, by: User, starts: datetime.date, rng: random.Random) -> ServicePlan:
+def _routine_plan(client: Client, by: User, today: datetime.date, rng: random.Random) -> None:
+    """A signed one-goal plan for a client admitted over a month ago; reviews spread over months."""
+    month_ago = today - datetime.timedelta(days=30)
+    if not client.episodes.filter(discharged_on__isnull=True, admitted_on__lt=month_ago).exists():
+        return  # admitted lately: the first plan is still coming due
+    starts = today - datetime.timedelta(days=rng.randint(10, 175))
+    _sign(_draft(client, by, starts, rng, goals=1), by)
+
+
+def _draft(
+    client: Client, by: User, starts: datetime.date, rng: random.Random, goals: int = 2
+) -> ServicePlan:
     plan = services.plan_start(client=client, by=by, starts_on=starts)
     plan = services.plan_update(
         plan=plan,
@@ -149,7 +161,7 @@ def _draft(client: Client, by: User, starts: datetime.date, rng: random.Random) 
         barriers="Bus routes are long; money runs out late in the month.",
         participation=rng.choice(DEMO["participation"]),
     )
-    for item in rng.sample(DEMO["items"], k=2):
+    for item in rng.sample(DEMO["items"], k=goals):
         need = services.need_save(plan=plan, by=by, area=item["area"], text=item["need"])
         goal = services.goal_save(plan=plan, by=by, text=item["goal"], need_id=need.pk)
         objective = services.objective_save(
