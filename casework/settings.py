@@ -91,12 +91,16 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_tasks",
+    "django_tasks_db",
     "casework.core",
     "casework.billing",
     "casework.clients",
     "casework.notes",
     "casework.assessments",
     "casework.plans",
+    "casework.schedule",
+    "casework.worklist",
     "casework.reports",
     "casework.web",
     "casework.api",
@@ -127,6 +131,16 @@ if TESTING:
     ZEAL_RAISE = True
     # Django itself reloads a session it has just flushed (e.g. after "sign out everywhere").
     ZEAL_ALLOWLIST = [{"model": "sessions.Session"}]
+
+# Background work (early-warning rules, series extension, reminders) runs in `manage.py
+# db_worker`; tests run each task at once, inside the request that enqueued it.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks.backends.immediate.ImmediateBackend"
+        if TESTING
+        else "django_tasks_db.DatabaseBackend"
+    }
+}
 
 # Messages often name a client; keep them server-side, not in a (signed, readable) cookie.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"

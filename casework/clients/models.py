@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -71,6 +72,24 @@ class Client(models.Model):
     postal_code = models.CharField(max_length=10, blank=True)
     address_notes = models.CharField(
         max_length=300, blank=True, help_text="e.g. shelter bed, mail at the office"
+    )
+
+    class Acuity(models.IntegerChoices):
+        LOW = 1, "Low"
+        MODERATE = 2, "Moderate"
+        HIGH = 3, "High"
+
+    acuity = models.PositiveSmallIntegerField(
+        choices=Acuity.choices,
+        default=Acuity.MODERATE,
+        help_text="Weighs the client in a case manager's caseload load.",
+    )
+    contact_every_days = models.PositiveSmallIntegerField(
+        "contact standard (days)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text="See the client at least this often; blank uses the program's or agency's standard.",
     )
 
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)

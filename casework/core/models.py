@@ -88,6 +88,20 @@ class Agency(models.Model):
         validators=[MinValueValidator(7), MaxValueValidator(365)],
         help_text="A signed service plan is due for review this many days after it starts.",
     )
+    calendar_feeds_enabled = models.BooleanField(
+        default=True,
+        help_text="Staff may subscribe their phone's calendar to a private feed of their appointments (initials and place type only).",
+    )
+    contact_every_days = models.PositiveSmallIntegerField(
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text="A client not seen for longer than this goes on My day, unless their program or chart says otherwise.",
+    )
+    priority_weights = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="How much each factor counts in a My day item's priority; blank uses the defaults.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -112,6 +126,12 @@ class Program(models.Model):
     code = models.CharField(max_length=32, blank=True)
     description = models.TextField(blank=True, max_length=2000)
     is_active = models.BooleanField(default=True)
+    contact_every_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text="Contact standard of the program (e.g. 7 for intensive case management); blank uses the agency's.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -224,6 +244,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     deactivated_at = models.DateTimeField(null=True, blank=True)
     # Raising this number signs the person out of every session ("sign out everywhere").
     session_generation = models.PositiveIntegerField(default=0)
+    work_days = models.CharField(
+        max_length=20,
+        default="MO,TU,WE,TH,FR",
+        help_text="Working days as RFC 5545 day codes (MO,TU,…); reminders wait for them.",
+    )
+    work_starts = models.TimeField(default=datetime.time(8, 0))
+    work_ends = models.TimeField(default=datetime.time(17, 0))
 
     objects = UserManager()
 

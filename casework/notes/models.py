@@ -33,6 +33,24 @@ class ContactType(models.TextChoices):
 NEVER_BILLABLE_CONTACTS = frozenset({ContactType.NO_SHOW, ContactType.CANCELLATION})
 
 
+class MedicationAdherence(models.TextChoices):
+    """What the note found about the client's medications; early warnings read it."""
+
+    TAKING = "taking", "Taking as prescribed"
+    SOME_MISSED = "some_missed", "Missed some doses"
+    NOT_TAKING = "not_taking", "Reports not taking them"
+    STOPPED = "stopped", "Stopped a medication"
+
+
+class NotableEvent(models.TextChoices):
+    """Events a note records because they change the client's risk."""
+
+    ER_VISIT = "er_visit", "Emergency-room visit"
+    HOSPITALIZED = "hospitalized", "Hospitalized"
+    HOUSING_LOST = "housing_lost", "Lost housing"
+    JAIL = "jail", "Arrested or jailed"
+
+
 class GroupSession(models.Model):
     """One group session: each client present gets a note of their own sharing its common part."""
 
@@ -80,6 +98,20 @@ class Note(models.Model):
         "group session (shared part)", blank=True, help_text="Same text in every note of a group."
     )
     goals_addressed = models.JSONField(default=list, blank=True)
+    appointment = models.ForeignKey(
+        "schedule.Appointment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="notes",
+        help_text="The appointment this note documents, if it came from one.",
+    )
+    medication_adherence = models.CharField(
+        max_length=16, choices=MedicationAdherence.choices, blank=True
+    )
+    events = models.JSONField(
+        "notable events", default=list, blank=True, help_text="Values of NotableEvent."
+    )
     mileage = models.DecimalField(
         "miles driven",
         max_digits=6,
