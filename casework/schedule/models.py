@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -126,7 +127,7 @@ class Appointment(models.Model):
     staff = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="appointments"
     )
-    clients = models.ManyToManyField(
+    clients: models.ManyToManyField[Any, Any] = models.ManyToManyField(
         "clients.Client", through="AppointmentClient", related_name="appointments"
     )
     start_at = models.DateTimeField()
