@@ -21,7 +21,9 @@ install: $(STAMP)
 run: install
 	DEBUG=1 $(BIN)/python manage.py migrate --verbosity 0
 	DEBUG=1 $(BIN)/python manage.py seed_demo --if-empty
-	@echo "\nCasework is at http://127.0.0.1:8000  (Ctrl+C stops it)\n"
+	@echo "\nCasework is at http://127.0.0.1:8000  (Ctrl+C stops it and the background worker)\n"
+	DEBUG=1 $(BIN)/python manage.py db_worker --interval 2 & \
+	worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 demo: install

@@ -23,7 +23,7 @@ from casework.billing.models import PLACE_OF_SERVICE_CHOICES, Charge, ServiceCod
 from casework.clients.models import Client
 from casework.core import access
 from casework.core.models import Agency, User
-from casework.notes.models import Addendum, ContactType, Note
+from casework.notes.models import Addendum, ContactType, MedicationAdherence, NotableEvent, Note
 from casework.notes.services import NoteError, NoteStart, note_start_defaults
 from casework.notes.templates import note_template, template_choices
 
@@ -244,6 +244,17 @@ class NoteSerializer(AgencyTimes, serializers.ModelSerializer[Note]):
         required=False,
         help_text="The group session's shared part. Left out unless your role may read narratives.",
     )
+    medication_adherence = serializers.ChoiceField(
+        choices=MedicationAdherence.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="What the note found about the client's medications; blank: not discussed.",
+    )
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=NotableEvent.choices),
+        read_only=True,
+        help_text="Notable events the note records.",
+    )
     addenda = AddendumSerializer(many=True, read_only=True)
     charge = serializers.SerializerMethodField()
 
@@ -270,6 +281,9 @@ class NoteSerializer(AgencyTimes, serializers.ModelSerializer[Note]):
             "travel_minutes",
             "interpreter_used",
             "interpreter_language",
+            "medication_adherence",
+            "events",
+            "appointment_id",
             "version",
             "created_at",
             "updated_at",

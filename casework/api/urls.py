@@ -3,12 +3,15 @@ from django.urls import include, path, re_path
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from casework.api import fhir_schedule
 from casework.api import views_fhir as fhir
 from casework.api.routers import router
 from casework.api.views_assessments import AssessmentViewSet, InstrumentViewSet
 from casework.api.views_billing import ChargeViewSet, ClaimBatchViewSet
 from casework.api.views_notes import NoteViewSet
 from casework.api.views_plans import PlanViewSet
+from casework.api.views_schedule import AppointmentViewSet
+from casework.api.views_tasks import TaskViewSet
 
 router.register("notes", NoteViewSet, basename="api-note")
 router.register("charges", ChargeViewSet, basename="api-charge")
@@ -16,6 +19,8 @@ router.register("claim-batches", ClaimBatchViewSet, basename="api-claim-batch")
 router.register("instruments", InstrumentViewSet, basename="api-instrument")
 router.register("assessments", AssessmentViewSet, basename="api-assessment")
 router.register("plans", PlanViewSet, basename="api-plan")
+router.register("appointments", AppointmentViewSet, basename="api-appointment")
+router.register("tasks", TaskViewSet, basename="api-task")
 
 
 @csrf_exempt  # it changes nothing: a DELETE to a wrong address gets this 404, not a CSRF page
@@ -50,6 +55,16 @@ fhir_patterns = [
     path("CarePlan/<str:pk>", fhir.CarePlanRead.as_view(), name="fhir_care_plan"),
     path("Goal", fhir.GoalSearch.as_view(), name="fhir_goal_search"),
     path("Goal/<str:pk>", fhir.GoalRead.as_view(), name="fhir_goal"),
+    path(
+        "Appointment",
+        fhir_schedule.AppointmentSearch.as_view(),
+        name="fhir_appointment_search",
+    ),
+    path(
+        "Appointment/<str:pk>",
+        fhir_schedule.AppointmentRead.as_view(),
+        name="fhir_appointment",
+    ),
     re_path(r"^", fhir.fhir_not_found),
 ]
 

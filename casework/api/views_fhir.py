@@ -1,10 +1,10 @@
 """The read-only FHIR R4 facade: /api/fhir/r4/.
 
 Questionnaire (the instruments), QuestionnaireResponse (assessments), CarePlan (signed service
-plan versions) and Goal (the objectives of a client's plan), as application/fhir+json. The same
-authentication, roles and scoping as /api/v1/: reads start from the apps' selectors, so a
-client outside the caller's scope is a 404 (OperationOutcome), and each read is audited as a
-chart read. Searches take `patient` (a client id, or Patient/{id}) and answer a searchset
+plan versions), Goal (the objectives of a client's plan) and Appointment (casework.api.
+fhir_schedule), as application/fhir+json. The same authentication, roles and scoping as
+/api/v1/: reads start from the apps' selectors, so a client outside the caller's scope is a 404
+(OperationOutcome), and each read is audited as a chart read. Searches take `patient` (a client id, or Patient/{id}) and answer a searchset
 Bundle of every match. Resource ids: see casework.api.fhir.
 """
 
@@ -404,7 +404,7 @@ def fhir_base(request: HttpRequest) -> HttpResponse:
     """The service base itself is not a resource: point at what is."""
     outcome = fhir.operation_outcome(
         404,
-        "Read a resource: Questionnaire, QuestionnaireResponse, CarePlan or Goal "
+        "Read a resource: Questionnaire, QuestionnaireResponse, CarePlan, Goal or Appointment "
         "(e.g. /api/fhir/r4/CarePlan?patient=42).",
     )
     return HttpResponse(outcome.model_dump_json(), status=404, content_type=fhir.FHIR_JSON)
@@ -414,6 +414,8 @@ def fhir_base(request: HttpRequest) -> HttpResponse:
 def fhir_not_found(request: HttpRequest) -> HttpResponse:
     """Any other address under /api/fhir/r4/ answers an OperationOutcome, not an HTML page."""
     outcome = fhir.operation_outcome(
-        404, "Not found. This server has Questionnaire, QuestionnaireResponse, CarePlan and Goal."
+        404,
+        "Not found. This server has Questionnaire, QuestionnaireResponse, CarePlan, Goal and "
+        "Appointment.",
     )
     return HttpResponse(outcome.model_dump_json(), status=404, content_type=fhir.FHIR_JSON)

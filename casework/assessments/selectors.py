@@ -81,32 +81,38 @@ class Due:
 RuleKey = tuple[str, int | None]  # (instrument, program id or None for agency-wide)
 
 
-def _current_programs(
-    user: User, client_id: int, today: datetime.date
-) -> tuple[bool, dict[int, datetime.date], datetime.date] | None:
-    """(client is active, start of each current episode by program, registration day), in one
-    query; None when the user may not see the client."""
+Facts = tuple[bool, dict[int, datetime.date], datetime.date]
+
+
+def _current_programs(user: User, client_ids: list[int], today: datetime.date) -> dict[int, Facts]:
+    """For each client the user may see: (active, start of each current episode by program,
+    registration day), in one query."""
     current = FilteredRelation(
         "episodes",
         condition=Q(episodes__admitted_on__lte=today)
         & (Q(episodes__discharged_on__isnull=True) | Q(episodes__discharged_on__gt=today)),
     )
-    rows = list(
+    rows = (
         access.visible_clients(user)
-        .filter(pk=client_id)
+        .filter(pk__in=client_ids)
         .annotate(current=current)
-        .values("status", "created_at", "current__program_id", "current__admitted_on")
+        .values("pk", "status", "created_at", "current__program_id", "current__admitted_on")
     )
-    if not rows:
-        return None
-    starts: dict[int, datetime.date] = {}
+    tz = user.agency.tzinfo if user.agency else None
+    facts: dict[int, Facts] = {}
     for row in rows:
+        starts = facts.setdefault(
+            row["pk"],
+            (
+                row["status"] == Client.Status.ACTIVE,
+                {},
+                timezone.localtime(row["created_at"], tz).date(),
+            ),
+        )[1]
         program_id, admitted_on = row["current__program_id"], row["current__admitted_on"]
         if program_id is not None:
             starts[program_id] = min(admitted_on, starts.get(program_id, admitted_on))
-    tz = user.agency.tzinfo if user.agency else None
-    registered = timezone.localtime(rows[0]["created_at"], tz).date()
-    return rows[0]["status"] == Client.Status.ACTIVE, starts, registered
+    return facts
 
 
 def _rule_for(
@@ -134,25 +140,42 @@ def assessments_due(*, user: User, client_id: int) -> list[Due]:
     Required instruments are only listed for active clients. Three queries, however much the
     client has.
     """
+    return assessments_due_for(user=user, client_ids=[client_id]).get(client_id, [])
+
+
+def assessments_due_for(*, user: User, client_ids: list[int]) -> dict[int, list[Due]]:
+    """`assessments_due` for many clients at once (a caseload), in the same three queries."""
     today = user.agency.today() if user.agency else timezone.now().date()
-    facts = _current_programs(user, client_id, today)
-    if facts is None:
-        return []
-    active, starts, registered = facts
-    programs: list[int | None] = list(starts) or [None]
+    facts = _current_programs(user, client_ids, today)
+    if not facts:
+        return {}
+    all_programs = {program for _, starts, _ in facts.values() for program in starts}
     rules: dict[RuleKey, AssessmentRule] = {
         (rule.instrument, rule.program_id): rule
         for rule in AssessmentRule.objects.filter(agency_id=access.agency_id_of(user)).filter(
-            Q(program__isnull=True) | Q(program_id__in=list(starts))
+            Q(program__isnull=True) | Q(program_id__in=list(all_programs))
         )
     }
-    last_signed = {
-        row["instrument"]: row["last_on"]
+    last_signed: dict[tuple[int, str], datetime.date] = {
+        (row["client_id"], row["instrument"]): row["last_on"]
         for row in assessments_visible(user)
-        .filter(client_id=client_id, status=Assessment.Status.SIGNED)
-        .values("instrument")
+        .filter(client_id__in=list(facts), status=Assessment.Status.SIGNED)
+        .values("client_id", "instrument")
         .annotate(last_on=Max("administered_on"))
     }
+    return {
+        client_id: _due_for_client(
+            client_facts, rules, {k: v for (c, k), v in last_signed.items() if c == client_id}
+        )
+        for client_id, client_facts in facts.items()
+    }
+
+
+def _due_for_client(
+    facts: Facts, rules: dict[RuleKey, AssessmentRule], last_signed: dict[str, datetime.date]
+) -> list[Due]:
+    active, starts, registered = facts
+    programs: list[int | None] = list(starts) or [None]
     due = []
     for instrument in instruments().values():
         applying = [_rule_for(rules, instrument.key, program) for program in programs]

@@ -20,6 +20,7 @@ from casework.clients.models import CareTeamMember, Client, FlagNotice, SafetyFl
 from casework.core import access
 from casework.core.audit import Action, audit_record
 from casework.core.models import TeamMembership, User
+from casework.worklist.tasks import evaluate_client_warnings
 
 TEXT_LIMIT = 20_000
 # Where an urgent flag shows on the chart; anything else urgent shows as "other".
@@ -279,6 +280,7 @@ def assessment_sign(*, assessment: Assessment, by: User) -> Assessment:
             client_id=locked.client_id,
             detail={"signed": True},
         )
+        evaluate_client_warnings.enqueue(client_id=locked.client_id)  # early warnings (PHQ-9)
     return locked
 
 

@@ -58,7 +58,12 @@ def assessment_new(request: HttpRequest, client_id: int) -> HttpResponse:
     client = access.client_or_404(user, client_id)
     assert user.agency is not None
     form = StartForm(
-        request.POST or None, initial={"administered_on": user.agency.today(), "mode": "in_person"}
+        request.POST or None,
+        initial={
+            "administered_on": user.agency.today(),
+            "mode": "in_person",
+            "instrument": request.GET.get("instrument", ""),
+        },
     )
     if request.method == "POST" and form.is_valid():
         try:

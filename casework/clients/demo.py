@@ -31,6 +31,7 @@ from casework.clients.validators import icd10_description
 from casework.core import services as core_services
 from casework.core.models import Agency, Credential, Program, Role, Team, User
 from casework.plans.demo import seed_assessments_and_plans
+from casework.schedule.demo import seed_schedule
 
 DATA = Path(__file__).resolve().parent / "data"
 DEMO_PASSWORD = "casework-demo-password"  # noqa: S105 - printed for the demo, documented in README
@@ -138,6 +139,7 @@ def seed_demo(
         result.clients = clients
         seed_billing(agency=agency, admin=admin, staff=staff, today=today, rng=rng)
         seed_assessments_and_plans(agency=agency, today=today, rng=rng)
+        seed_schedule(agency=agency, today=today, rng=rng)
     return result
 
 

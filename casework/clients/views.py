@@ -32,6 +32,8 @@ from casework.core.idempotency import submission_result
 from casework.core.models import User
 from casework.notes.selectors import client_notes
 from casework.plans.selectors import client_plan_card
+from casework.schedule.selectors import client_appointment_card
+from casework.worklist.warnings import client_warnings
 
 CHART_NOTES = 20  # the most recent; the rest are a click away
 
@@ -160,6 +162,7 @@ def client_chart(request: HttpRequest, client_id: int) -> HttpResponse:
             status=403,
         )
     services.audit_chart_read(user=user, client=chart.client)
+    appointments = client_appointment_card(user=user, client=chart.client)
     return render(
         request,
         "clients/chart.html",
@@ -184,6 +187,11 @@ def client_chart(request: HttpRequest, client_id: int) -> HttpResponse:
             "plan_card": client_plan_card(user=user, client=chart.client)
             if access.may_read_narratives(user)
             else None,
+            "upcoming_appointments": appointments.upcoming,
+            "last_missed_appointment": appointments.last_missed,
+            "client_warnings": client_warnings(client=chart.client)
+            if access.may_read_narratives(user)
+            else [],
             "submission_key": uuid.uuid4().hex,
         },
     )

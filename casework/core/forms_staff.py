@@ -18,6 +18,7 @@ from casework.core.services import AGENCY_SETTINGS_FIELDS
 from casework.core.validators import validate_npi
 from casework.notes.templates import template_choices
 from casework.web.widgets import DateInput
+from casework.worklist.priority import MAX_WEIGHT, weights_of
 
 
 class StaffForm(forms.Form):
@@ -176,7 +177,7 @@ class AgencySettingsForm(forms.ModelForm):
 
     class Meta:
         model = Agency
-        fields = list(AGENCY_SETTINGS_FIELDS)
+        fields = [name for name in AGENCY_SETTINGS_FIELDS if name != "priority_weights"]
         labels = {
             "name": "Agency name",
             "npi": "Organisation NPI",
@@ -191,6 +192,8 @@ class AgencySettingsForm(forms.ModelForm):
             "late_note_days": "Ask for a late-entry reason when a note is signed more than this many days after the service",
             "plan_first_due_days": "First service plan due this many days after admission",
             "plan_review_every_days": "Review service plans every this many days",
+            "contact_every_days": "See each client at least every this many days",
+            "calendar_feeds_enabled": "Staff may subscribe their phone's calendar to their appointments",
         }
         help_texts = {
             "npi": "The 10-digit type 2 NPI used on claims.",
@@ -202,6 +205,8 @@ class AgencySettingsForm(forms.ModelForm):
             "late_note_days": "Between 1 and 60.",
             "plan_first_due_days": "Between 1 and 365; commonly 30.",
             "plan_review_every_days": "Between 7 and 365; commonly 180.",
+            "contact_every_days": "Between 1 and 365. A program's or client's own standard comes first.",
+            "calendar_feeds_enabled": "The feed shows initials and the kind of place only.",
         }
 
     NUMBER_RANGES = {
@@ -211,6 +216,13 @@ class AgencySettingsForm(forms.ModelForm):
         "late_note_days": (1, 60),
         "plan_first_due_days": (1, 365),
         "plan_review_every_days": (7, 365),
+        "contact_every_days": (1, 365),
+    }
+    WEIGHTS = {
+        "due": "How due it is",
+        "risk": "Risk to the client",
+        "billing": "Billing at stake",
+        "contact": "Time since the client was last seen",
     }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -229,6 +241,29 @@ class AgencySettingsForm(forms.ModelForm):
                 error_messages={"invalid": "Enter a whole number.", "required": "Enter a number."},
                 widget=forms.NumberInput(attrs={"min": low, "max": high, "inputmode": "numeric"}),
             )
+        weights = weights_of(self.instance)
+        for factor, label in self.WEIGHTS.items():
+            self.fields[f"weight_{factor}"] = forms.IntegerField(
+                label=label,
+                min_value=0,
+                max_value=MAX_WEIGHT,
+                initial=weights[factor],
+                help_text=f"0 to {MAX_WEIGHT}; 0 ignores it.",
+                error_messages={"invalid": "Enter a whole number."},
+                widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+            )
+
+    def weight_fields(self) -> list[forms.BoundField]:
+        return [self[f"weight_{factor}"] for factor in self.WEIGHTS]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        cleaned["priority_weights"] = {
+            factor: cleaned[f"weight_{factor}"]
+            for factor in self.WEIGHTS
+            if cleaned.get(f"weight_{factor}") is not None
+        }
+        return cleaned
 
     def _whole_number(self, name: str, what: str) -> int:
         low, high = self.NUMBER_RANGES[name]
@@ -251,6 +286,9 @@ class AgencySettingsForm(forms.ModelForm):
 
     def clean_plan_review_every_days(self) -> int:
         return self._whole_number("plan_review_every_days", "The review interval")
+
+    def clean_contact_every_days(self) -> int:
+        return self._whole_number("contact_every_days", "The contact standard")
 
     def clean_state(self) -> str:
         state: str = self.cleaned_data["state"].strip().upper()

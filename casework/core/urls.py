@@ -1,9 +1,10 @@
 from django.urls import path
 
 from casework.core import views, views_agency, views_audit, views_auth, views_staff
+from casework.worklist.views import my_day
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", my_day, name="home"),
     path("login/", views_auth.LoginView.as_view(), name="login"),
     path("logout/", views_auth.logout_view, name="logout"),
     path("account/", views.account, name="account"),

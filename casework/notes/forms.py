@@ -14,7 +14,13 @@ from django.db.models import QuerySet
 from casework.billing.models import PLACE_OF_SERVICE_CHOICES, ServiceCode
 from casework.clients.models import Client
 from casework.core.models import Agency
-from casework.notes.models import NARRATIVE_LIMIT, ContactType, Note
+from casework.notes.models import (
+    NARRATIVE_LIMIT,
+    ContactType,
+    MedicationAdherence,
+    NotableEvent,
+    Note,
+)
 from casework.notes.templates import NoteTemplate, template_choices
 from casework.plans.models import PlanObjective
 from casework.plans.selectors import ObjectiveChoice
@@ -78,6 +84,21 @@ class NoteForm(forms.Form):
     )
     travel_minutes = forms.IntegerField(
         label="Travel minutes", required=False, min_value=0, max_value=24 * 60
+    )
+    medication_adherence = forms.ChoiceField(
+        label="Medications",
+        required=False,
+        choices=[("", "Not discussed"), *MedicationAdherence.choices],
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "Choose one of the medication answers offered."},
+    )
+    events = forms.MultipleChoiceField(
+        label="Notable events",
+        required=False,
+        choices=NotableEvent.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Since the last contact. Early warnings read these once the note is signed.",
+        error_messages={"invalid_choice": "Choose notable events from the list offered."},
     )
     template = forms.ChoiceField(
         label="Note format",
@@ -162,6 +183,8 @@ class NoteForm(forms.Form):
             "interpreter_language": note.interpreter_language,
             "mileage": note.mileage,
             "travel_minutes": note.travel_minutes,
+            "medication_adherence": note.medication_adherence,
+            "events": list(note.events or []),
             "template": note.template,
             "version": note.version,
         }
@@ -214,6 +237,8 @@ class NoteForm(forms.Form):
             "travel_minutes": data["travel_minutes"],
             "interpreter_used": data["interpreter_used"],
             "interpreter_language": data["interpreter_language"].strip(),
+            "medication_adherence": data["medication_adherence"],
+            "events": list(data["events"]),
             **self._goals_addressed(),
         }
 

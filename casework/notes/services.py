@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from casework.billing.models import Charge
@@ -26,12 +29,23 @@ from casework.notes.models import (
     NARRATIVE_LIMIT,
     NEVER_BILLABLE_CONTACTS,
     Addendum,
+    ContactType,
     GroupSession,
+    MedicationAdherence,
+    NotableEvent,
     Note,
     QuickPhrase,
 )
 from casework.notes.templates import note_template
 from casework.plans.services import progress_from_note
+from casework.schedule.models import (
+    Appointment,
+    AppointmentClient,
+    AppointmentKind,
+    PlaceType,
+    TravelLeg,
+)
+from casework.worklist.tasks import evaluate_client_warnings
 
 NOTE_CREATE = "note_create"  # idempotency purposes
 GROUP_CREATE = "group_session_create"
@@ -53,7 +67,18 @@ DRAFT_FIELDS = (
     "travel_minutes",
     "interpreter_used",
     "interpreter_language",
+    "medication_adherence",
+    "events",
 )
+# Where an appointment took place, as the claim's place of service (billing.PLACES_OF_SERVICE).
+# A call or video has no place the appointment knows; the author chooses (02 or 10).
+PLACE_OF_SERVICE_FOR: dict[str, str] = {
+    PlaceType.CLIENT_HOME: "12",  # Home
+    PlaceType.OFFICE: "11",  # Office
+    PlaceType.CLINIC: "22",  # Outpatient hospital
+    PlaceType.COMMUNITY: "99",  # Other place of service
+    PlaceType.REMOTE: "",
+}
 
 
 class NoteError(Exception):
@@ -80,6 +105,8 @@ class NoteStart:
     service_code_id: int | None = None
     present: str = ""
     template: str = "dap"
+    mileage: Decimal | None = None
+    appointment_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +148,36 @@ def note_start_defaults(*, client: Client, author: User) -> NoteStart:
     return NoteStart(service_date=today, **previous)
 
 
+def note_start_from_appointment(
+    *, appointment: Appointment, client: Client, author: User
+) -> NoteStart:
+    """A note's starting values from the appointment it documents: its day and block of time,
+    contact type, place, the miles of its travel legs; service and format from the author's
+    last note for the client. The caller has checked the client is at the appointment."""
+    assert client.agency is not None
+    local_start = appointment.start_at.astimezone(client.agency.tzinfo)
+    if appointment.status == Appointment.Status.NO_SHOW:
+        contact = ContactType.NO_SHOW
+    elif appointment.status == Appointment.Status.CANCELLED:
+        contact = ContactType.CANCELLATION
+    elif appointment.kind == AppointmentKind.PHONE_VIDEO:
+        contact = ContactType.PHONE
+    else:
+        contact = ContactType.FACE_TO_FACE
+    miles = TravelLeg.objects.filter(appointment=appointment).aggregate(total=Sum("miles"))
+    return dataclasses.replace(
+        note_start_defaults(client=client, author=author),
+        service_date=local_start.date(),
+        start_at=appointment.start_at,
+        end_at=appointment.end_at,
+        contact_type=contact,
+        place_of_service=PLACE_OF_SERVICE_FOR.get(appointment.place_type, ""),
+        present="Client",
+        mileage=miles["total"],
+        appointment_id=appointment.pk,
+    )
+
+
 def note_create(
     *, client: Client, author: User, start: NoteStart, submission_key: str = ""
 ) -> Note:
@@ -138,6 +195,14 @@ def note_create(
         )
         if submission.earlier_object_id is not None:
             return Note.objects.get(pk=submission.earlier_object_id, author=author)
+        if start.appointment_id is not None:
+            if not AppointmentClient.objects.filter(
+                appointment_id=start.appointment_id, client=client, agency_id=client.agency_id
+            ).exists():
+                raise NoteError("This client was not at that appointment.")
+            earlier = _note_for_appointment(client, author, start.appointment_id)
+            if earlier is not None:
+                return earlier
         note = Note.objects.create(
             agency_id=client.agency_id,
             client=client,
@@ -150,10 +215,42 @@ def note_create(
             service_code_id=start.service_code_id,
             present=start.present,
             template=start.template,
+            mileage=start.mileage,
+            appointment_id=start.appointment_id,
         )
         submission_complete(submission, note.pk)
         _audit(author, note, Action.CREATE)
     return note
+
+
+def _note_for_appointment(client: Client, author: User, appointment_id: int) -> Note | None:
+    """The author's note (draft or signed) for this client at this appointment, if written.
+
+    The author's row is locked first so that two taps on "Write the note" make one note.
+    """
+    list(User.objects.select_for_update().filter(pk=author.pk).values_list("pk"))
+    return (
+        Note.objects.filter(client=client, author=author, appointment_id=appointment_id)
+        .exclude(status=Note.Status.VOID)
+        .order_by("id")
+        .first()
+    )
+
+
+def _clean_risk_fields(data: dict[str, Any]) -> None:
+    """Medication adherence and notable events, as early warnings read them: known values only."""
+    if "medication_adherence" in data:
+        adherence = data["medication_adherence"] or ""
+        if adherence and adherence not in MedicationAdherence.values:
+            raise NoteError("Choose one of the medication answers offered.", "medication_adherence")
+        data["medication_adherence"] = adherence
+    if "events" in data:
+        events = data["events"] or []
+        if not isinstance(events, list | tuple) or any(
+            e not in NotableEvent.values for e in events
+        ):
+            raise NoteError("Choose notable events from the list offered.", field="events")
+        data["events"] = [e for e in NotableEvent.values if e in set(events)]
 
 
 def narrative_length(sections: dict[str, Any], shared_text: str = "") -> int:
@@ -172,6 +269,8 @@ def note_save_draft(*, note: Note, by: User, data: dict[str, Any], expected_vers
     start_at, end_at = data.get("start_at", note.start_at), data.get("end_at", note.end_at)
     if start_at and end_at and end_at <= start_at:
         raise NoteError("The end time must be after the start time.", field="end_time")
+    data = dict(data)
+    _clean_risk_fields(data)
     with transaction.atomic():
         locked = Note.objects.select_for_update().get(pk=note.pk)
         if locked.status != Note.Status.DRAFT:
@@ -346,6 +445,8 @@ def note_sign(*, note: Note, by: User, attest: bool, late_reason: str = "") -> S
             summary=f"{locked.get_contact_type_display()} note signed",
             actor=by,
         )
+        # Early warnings read signed notes (medications, ER, housing, last contact).
+        evaluate_client_warnings.enqueue(client_id=locked.client_id)
     return Signed(locked, charge)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from casework.billing.models import ServiceCode
 from casework.billing.services.charges import charge_quote
+from casework.clients.models import Client
 from casework.clients.selectors import client_flags
 from casework.clients.services import audit_chart_read
 from casework.core import access
@@ -30,9 +31,10 @@ from casework.notes.forms import (
     SignForm,
     VoidForm,
 )
-from casework.notes.models import GroupSession, Note
+from casework.notes.models import GroupSession, NotableEvent, Note
 from casework.notes.templates import note_template
 from casework.plans.selectors import objectives_addressed, objectives_for_note
+from casework.schedule.models import Appointment, AppointmentClient
 
 
 def _writer(request: HttpRequest) -> User:
@@ -60,19 +62,66 @@ def _own_draft(user: User, note_id: int) -> Note:
     return note
 
 
+def _appointment_or_404(user: User, client: Client, appointment_id: str) -> Appointment:
+    """An appointment of the user's agency that this client was at; 404 for anything else."""
+    if not appointment_id.isascii() or not appointment_id.isdigit():
+        raise Http404("No such appointment.")
+    at_it = AppointmentClient.objects.filter(client=client).values("appointment_id")
+    appointment = Appointment.objects.filter(
+        pk=int(appointment_id), agency_id=access.agency_id_of(user), pk__in=at_it
+    ).first()
+    if appointment is None:
+        raise Http404("No such appointment.")
+    return appointment
+
+
+def _when(appointment: Appointment, client: Client) -> str:
+    """The appointment's block in the agency's time zone, e.g. "Tue 12/01/2026, 10:00 to 11:00"."""
+    assert client.agency is not None
+    start = appointment.start_at.astimezone(client.agency.tzinfo)
+    end = appointment.end_at.astimezone(client.agency.tzinfo)
+    return f"{start:%a %m/%d/%Y}, {start:%H:%M} to {end:%H:%M}"
+
+
 @login_required
-@require_POST
 def note_new(request: HttpRequest, client_id: int) -> HttpResponse:
-    """Start a draft from the client's last note (one click from the chart)."""
+    """Start a draft from the client's last note (one click from the chart), or from an
+    appointment (`appointment` in the form or the query string). A GET, which a link from the
+    schedule makes, only shows the button that starts it: a GET never creates anything."""
+    appointment_id = request.POST.get("appointment") or request.GET.get("appointment", "")
+    if request.method != "POST" and not appointment_id:
+        return HttpResponseNotAllowed(["POST"])
     user = _writer(request)
     client = access.client_or_404(user, client_id)
-    start = services.note_start_defaults(client=client, author=user)
-    note = services.note_create(
-        client=client,
-        author=user,
-        start=start,
-        submission_key=request.POST.get("submission_key", ""),
-    )
+    appointment = _appointment_or_404(user, client, appointment_id) if appointment_id else None
+    if request.method != "POST":
+        assert appointment is not None
+        return render(
+            request,
+            "notes/from_appointment.html",
+            {
+                "client": client,
+                "appointment": appointment,
+                "submission_key": uuid.uuid4().hex,
+                "when": _when(appointment, client),
+            },
+        )
+    if appointment is not None:
+        start = services.note_start_from_appointment(
+            appointment=appointment, client=client, author=user
+        )
+    else:
+        start = services.note_start_defaults(client=client, author=user)
+    try:
+        note = services.note_create(
+            client=client,
+            author=user,
+            start=start,
+            submission_key=request.POST.get("submission_key", ""),
+        )
+    except services.NoteError as error:
+        messages.error(request, str(error))
+        return redirect("client_chart", client.pk)
     return redirect("note_edit", note.pk)
 
 
@@ -210,6 +259,11 @@ def note_quote(request: HttpRequest, note_id: int) -> HttpResponse:
     return render(request, "notes/_quote.html", {"quote": charge_quote(note=note), "note": note})
 
 
+def _event_labels(note: Note) -> list[str]:
+    labels = dict(NotableEvent.choices)
+    return [str(labels.get(event, event)) for event in note.events or []]
+
+
 def _narrative(note: Note) -> list[tuple[str, str]]:
     """The template's sections with the note's text, in the template's order."""
     sections = dict(note.sections or {})
@@ -235,6 +289,7 @@ def note_detail(request: HttpRequest, note_id: int) -> HttpResponse:
             "client": note.client,
             "flags": client_flags(client=note.client),
             "narrative": _narrative(note),
+            "event_labels": _event_labels(note),
             "objectives": objectives_addressed(
                 client_id=note.client_id, goals_addressed=note.goals_addressed
             ),
@@ -259,7 +314,11 @@ def note_print(request: HttpRequest, note_id: int) -> HttpResponse:
     if note.status == Note.Status.DRAFT or not access.may_read_narratives(user):
         raise PermissionDenied("Only signed notes can be printed, by staff who may read them.")
     audit_chart_read(user=user, client=note.client, what="note_print")
-    return render(request, "notes/print.html", {"note": note, "narrative": _narrative(note)})
+    return render(
+        request,
+        "notes/print.html",
+        {"note": note, "narrative": _narrative(note), "event_labels": _event_labels(note)},
+    )
 
 
 @login_required

@@ -50,6 +50,10 @@ class UserFactory(factory.django.DjangoModelFactory[User]):
     first_name = factory.Sequence(lambda n: f"First{n}")
     last_name = factory.Sequence(lambda n: f"Last{n}")
     password = factory.django.Password(PASSWORD)
+    # Always at work, so My day's after-hours quiet never depends on when the tests run.
+    work_days = "MO,TU,WE,TH,FR,SA,SU"
+    work_starts = datetime.time(0, 0)
+    work_ends = datetime.time(0, 0)
 
     @factory.post_generation
     def roles(self, create: bool, extracted: list[str] | None, **kwargs: Any) -> None:

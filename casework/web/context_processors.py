@@ -27,6 +27,8 @@ def _nav(request: HttpRequest) -> list[NavItem]:
     if access.may_use_client_registry(user):
         items.append(("Clients", reverse("client_list")))
     if access.may_write_notes(user):
+        items.append(("Schedule", reverse("schedule")))
+    if access.may_write_notes(user):
         items.append(("My notes", reverse("unsigned_notes")))
     if access.may_bill(user):
         items.append(("Billing", reverse("billing_home")))

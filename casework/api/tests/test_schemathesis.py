@@ -27,10 +27,12 @@ from casework.assessments.services import assessment_save, assessment_sign, asse
 from casework.billing.services.claims import BatchRequest, claim_batch_create
 from casework.notes.services import Signed, note_sign
 from casework.plans.services import plan_review_start
+from casework.schedule.models import Appointment, AppointmentClient
 from casework.testing.billing import Billable, billable_world, draft_note
 from casework.testing.factories import ProgramFactory
 from casework.testing.personas import Cast
 from casework.testing.plans import signed_plan
+from casework.worklist.services import task_create
 
 MAX_EXAMPLES = 15
 # Valid by the schema is not always valid for a chart: a birth date in the future or more than
@@ -57,6 +59,7 @@ class Fuzzing:
     # "action/field" ("parts/goal_id" …) -> a part of the plan the action is aimed at
     plan_refs: dict[str, int]
     ready_day: datetime.date  # the service date of a ready charge, for a new claim batch
+    booking_start: datetime.datetime  # a free hour of the case manager, for a new appointment
     statuses: list[int]
 
     def token_for(self, case: schemathesis.Case) -> str:
@@ -74,6 +77,21 @@ def test_transaction_kept_open() -> Iterator[None]:
     finally:
         request_started.connect(close_old_connections)
         request_finished.connect(close_old_connections)
+
+
+def _appointment(cast: Cast, day: datetime.date) -> Appointment:
+    start = datetime.datetime.combine(day, datetime.time(10), tzinfo=cast.agency.tzinfo)
+    visit = Appointment.objects.create(
+        agency=cast.agency,
+        kind="home_visit",
+        staff=cast.case_manager,
+        start_at=start,
+        end_at=start + datetime.timedelta(hours=1),
+        place_type="client_home",
+        created_by=cast.case_manager,
+    )
+    AppointmentClient.objects.create(agency=cast.agency, appointment=visit, client=cast.client)
+    return visit
 
 
 def _signed_note(cast: Cast, world: Billable, day: datetime.date) -> Signed:
@@ -130,6 +148,10 @@ def fuzzing(cast: Cast, test_transaction_kept_open: None) -> Iterator[Fuzzing]:
     signed_assessment = assessment_sign(assessment=answered, by=cast.case_manager)
     plan = signed_plan(client=cast.client, by=cast.case_manager)
     review = plan_review_start(plan=plan, by=cast.case_manager, starts_on=today)
+    # An appointment of the case manager with the client (yesterday, so an outcome may be
+    # recorded), and a task.
+    visit = _appointment(cast, today - datetime.timedelta(days=1))
+    task = task_create(assignee=cast.case_manager, title="Fuzzing", by=cast.case_manager)
     state = Fuzzing(
         token=raw,
         billing_token=billing_raw,
@@ -151,6 +173,8 @@ def fuzzing(cast: Cast, test_transaction_kept_open: None) -> Iterator[Fuzzing]:
             "plans/review": plan.pk,
             "plans/signatures": plan.pk,
             "plans/objective-progress": plan.pk,
+            "appointments": visit.pk,
+            "tasks": task.pk,
         },
         existing_refs={
             "client_id": cast.client.pk,
@@ -164,6 +188,9 @@ def fuzzing(cast: Cast, test_transaction_kept_open: None) -> Iterator[Fuzzing]:
             "objective-progress/objective_id": plan.objectives.get().pk,
         },
         ready_day=ready.note.service_date,
+        booking_start=datetime.datetime.combine(
+            today + datetime.timedelta(days=2), datetime.time(10), tzinfo=cast.agency.tzinfo
+        ),
         statuses=[],
     )
     yield state
@@ -220,6 +247,14 @@ def _aim_at_an_existing_row(case: schemathesis.Case, fuzzing: Fuzzing) -> None:
     if _resource(case) == "claim-batches" and _is_even(body.get("payer")):
         body["payer"] = fuzzing.existing_refs["payer"]
         body["service_from"] = body["service_to"] = fuzzing.ready_day.isoformat()
+    if _resource(case) == "appointments" and _is_even(body.get("kind")):
+        # One client the caller sees, an hour inside the booking window; left to chance, the
+        # rest almost never agree (the client's appointment inside the block, the legs' rules).
+        body["client_ids"] = [fuzzing.existing_refs["client_id"]]
+        body["start_at"] = fuzzing.booking_start.isoformat()
+        body["end_at"] = (fuzzing.booking_start + datetime.timedelta(hours=1)).isoformat()
+        for name in ("staff_id", "resource_id", "external_start_at", "external_end_at", "rule"):
+            body.pop(name, None)
 
 
 @schema.parametrize()

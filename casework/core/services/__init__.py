@@ -29,6 +29,7 @@ from casework.core.services.staff import (
     staff_reactivate,
     staff_unlock_sign_in,
     staff_update,
+    working_hours_set,
 )
 
 __all__ = [
@@ -57,4 +58,5 @@ __all__ = [
     "team_update",
     "two_factor_enrol",
     "two_factor_reset",
+    "working_hours_set",
 ]

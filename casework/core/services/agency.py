@@ -162,6 +162,9 @@ AGENCY_SETTINGS_FIELDS = (
     "break_glass_minutes",
     "plan_first_due_days",
     "plan_review_every_days",
+    "contact_every_days",
+    "calendar_feeds_enabled",
+    "priority_weights",
 )
 
 

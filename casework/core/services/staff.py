@@ -337,3 +337,23 @@ def staff_unlock_sign_in(*, user: User, by: User) -> int:
             detail={"sign_in": "unlocked", "attempts_cleared": cleared},
         )
     return cleared
+
+
+WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+
+
+def working_hours_set(
+    *, user: User, by: User, days: Iterable[str], starts: datetime.time, ends: datetime.time
+) -> User:
+    """A person's own working days and hours: My day keeps quiet outside them."""
+    if by.pk != user.pk:
+        raise StaffError("People set their own working hours.")
+    chosen = [day for day in WEEKDAYS if day in set(days)]
+    if not chosen:
+        raise StaffError("Choose at least one working day.")
+    with transaction.atomic():
+        user.work_days = ",".join(chosen)
+        user.work_starts, user.work_ends = starts, ends
+        user.save(update_fields=["work_days", "work_starts", "work_ends"])
+        audit_record(actor=by, action=Action.UPDATE, obj=user, detail={"fields": ["working hours"]})
+    return user

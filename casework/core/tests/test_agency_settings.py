@@ -42,6 +42,12 @@ def _settings_data(**overrides: object) -> dict[str, object]:
         "late_note_days": "5",
         "plan_first_due_days": "21",
         "plan_review_every_days": "90",
+        "contact_every_days": "14",
+        "calendar_feeds_enabled": "on",
+        "weight_due": "3",
+        "weight_risk": "5",
+        "weight_billing": "2",
+        "weight_contact": "0",
     }
     data.update(overrides)
     return data
@@ -189,3 +195,18 @@ def test_plan_deadlines_are_saved_and_checked(cast: Cast, http_as: HttpAs) -> No
     _post(http)
     cast.agency.refresh_from_db()
     assert (cast.agency.plan_first_due_days, cast.agency.plan_review_every_days) == (21, 90)
+
+
+def test_priority_weights_and_contact_standard_are_agency_settings(
+    cast: Cast, http_as: HttpAs
+) -> None:
+    http = http_as(cast.admin)
+    assert _post(http).status_code == 302
+    cast.agency.refresh_from_db()
+    assert cast.agency.priority_weights == {"due": 3, "risk": 5, "billing": 2, "contact": 0}
+    assert cast.agency.contact_every_days == 14
+    refused = _post(http, weight_risk="11", contact_every_days="0")
+    assert refused.status_code == 200
+    assert "Ensure this value is less than or equal to 10." in refused.content.decode()
+    cast.agency.refresh_from_db()
+    assert cast.agency.priority_weights["risk"] == 5

@@ -94,6 +94,11 @@ def _value_for(param: str, cast: Cast, route: Route) -> str:
         "instrument": "phq9",
         "notice_id": _assessment_objects(cast, flag)["notice"],
         "rule_id": _assessment_objects(cast, flag)["rule"],
+        "warning_id": _warning(cast),
+        "task_id": _api_task(cast),
+        "appointment_id": _schedule_objects(cast)["appointment"],
+        "resource_id": _schedule_objects(cast)["resource"],
+        "holiday_id": _schedule_objects(cast)["holiday"],
         "format": "json",
         "uidb64": "MQ",
         "token": "set-password",
@@ -159,7 +164,25 @@ def _api_pk(route: Route, cast: Cast) -> int | str:
         return _plan(cast).pk
     if "fhir/r4/Goal/" in pattern:
         return str(_plan(cast).objectives.get().key)
+    if "v1/appointments/" in pattern or "fhir/r4/Appointment/" in pattern:
+        return _schedule_objects(cast)["appointment"]
+    if "v1/tasks/" in pattern:
+        return _api_task(cast)
     return cast.client.pk if "client" in route.pattern else cast.case_manager.pk
+
+
+def _api_task(cast: Cast) -> int:
+    """A task of the case manager about the client (made once)."""
+    from casework.worklist.models import Task
+    from casework.worklist.services import task_create
+
+    existing = Task.objects.filter(assignee=cast.case_manager, title="Walk task").first()
+    return (
+        existing
+        or task_create(
+            assignee=cast.case_manager, title="Walk task", by=cast.case_manager, client=cast.client
+        )
+    ).pk
 
 
 def _billing_objects(cast: Cast) -> dict[str, int]:
@@ -262,6 +285,49 @@ def _assessment_objects(cast: Cast, flag: SafetyFlag) -> dict[str, int]:
     return {"notice": notice.pk, "rule": rule.pk}
 
 
+def _warning(cast: Cast) -> int:
+    """An open early warning about the client (its evidence names no secret the walk checks)."""
+    from casework.worklist.models import ClientWarning
+
+    return ClientWarning.objects.get_or_create(
+        agency=cast.agency,
+        client=cast.client,
+        kind="no_contact",
+        evidence_key="contact:walk",
+        defaults={"evidence": "No contact for 40 days"},
+    )[0].pk
+
+
+def _schedule_objects(cast: Cast) -> dict[str, int]:
+    """The case manager's appointment with the client, using a pool car; a holiday (made once)."""
+    import datetime
+
+    from casework.schedule.models import Appointment, AppointmentClient, Holiday, Resource
+
+    car = Resource.objects.get_or_create(agency=cast.agency, kind="vehicle", name="Walk car")[0]
+    holiday = Holiday.objects.get_or_create(
+        agency=cast.agency, day=datetime.date(2027, 1, 1), defaults={"name": "Walk day"}
+    )[0]
+    appointment = Appointment.objects.filter(agency=cast.agency, resource=car).first()
+    if appointment is None:
+        start = datetime.datetime(2027, 1, 4, 18, 0, tzinfo=datetime.UTC)
+        appointment = Appointment.objects.create(
+            agency=cast.agency,
+            kind="home_visit",
+            staff=cast.case_manager,
+            start_at=start,
+            end_at=start + datetime.timedelta(hours=1),
+            place_type="client_home",
+            place="12 Walk Street",
+            resource=car,
+            created_by=cast.case_manager,
+        )
+        AppointmentClient.objects.create(
+            agency=cast.agency, appointment=appointment, client=cast.client
+        )
+    return {"appointment": appointment.pk, "resource": car.pk, "holiday": holiday.pk}
+
+
 def _emergency_opening(cast: Cast) -> int:
     from casework.clients.models import BreakGlassAccess
 
@@ -361,3 +427,12 @@ def test_outsiders_never_see_the_clients_data(cast: Cast, persona: str) -> None:
         assert Note.objects.get(pk=ids["note"]).status == "signed"
         assert Charge.objects.get(pk=ids["charge"]).status == "billed"
         assert ClaimBatch.objects.get(pk=ids["batch"]).submitted_at is None
+    from casework.schedule.models import Appointment, Holiday, Resource
+
+    assert not Appointment.objects.exclude(status="scheduled").exists()
+    assert not Resource.objects.filter(agency=cast.agency, is_active=False).exists()
+    assert Holiday.objects.filter(agency=cast.agency, name="Walk day").exists()
+    from casework.worklist.models import Snooze, Task
+
+    assert not Task.objects.exclude(status="open", assignee=cast.case_manager).exists()
+    assert not Snooze.objects.exists()

@@ -108,6 +108,19 @@ def test_signed_content_cannot_change_through_the_orm_or_raw_sql(cast, world):
     assert note.sections["data"] == "Met at home." and note.present == ""
 
 
+@pytest.mark.parametrize(
+    "change",
+    [{"medication_adherence": "stopped"}, {"events": ["er_visit"]}, {"mileage": 99}],
+)
+def test_the_risk_fields_of_a_signed_note_are_locked_too(cast, world, change):
+    note = _sign(
+        draft_note(author=cast.case_manager, client=cast.client, code=world.t1016, day=DAY),
+        cast.case_manager,
+    ).note
+    with pytest.raises((IntegrityError, DatabaseError)), transaction.atomic():
+        Note.objects.filter(pk=note.pk).update(**change)
+
+
 @pytest.mark.skipif("connection.vendor != 'postgresql'")
 def test_signed_note_cannot_be_deleted_with_raw_sql_on_postgresql(cast, world):
     note = _sign(

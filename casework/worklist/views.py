@@ -1,0 +1,210 @@
+"""My day and its actions: tasks made, done, snoozed and reassigned; derived items snoozed."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from casework.clients.selectors import my_caseload
+from casework.core import access
+from casework.core.audit import audit_reads
+from casework.core.models import Role, User
+from casework.core.selectors import agency_credentials_expiring
+from casework.worklist import board, selectors, services
+from casework.worklist.forms import ReassignForm, SnoozeForm, TaskForm
+from casework.worklist.priority import FACTORS
+
+
+def _member(request: HttpRequest) -> User:
+    user: User = request.user  # type: ignore[assignment]
+    if user.agency is None:
+        raise PermissionDenied("You are not a member of an agency.")
+    return user
+
+
+def _back(request: HttpRequest) -> HttpResponse:
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect("home")
+
+
+def _task_form(request: HttpRequest, user: User, data: object = None) -> TaskForm:
+    return TaskForm(
+        data,
+        clients=access.visible_clients(user).order_by("legal_last_name", "legal_first_name"),
+        assignees=selectors.task_assignees(user),
+        initial={"assignee": user.pk, "submission_key": uuid.uuid4().hex},
+    )
+
+
+@login_required
+def my_day(request: HttpRequest) -> HttpResponse:
+    """The page that opens on sign-in: today's appointments, then everything else, ranked."""
+    user = _member(request)
+    day = selectors.my_day(user=user, everything=request.GET.get("show") == "all")
+    client_ids = {item.client.pk for item in day.items if item.client is not None}
+    client_ids |= {c.pk for a in day.appointments for c in a.clients.all()}
+    audit_reads(actor=user, client_ids=sorted(client_ids), section="my_day")
+    return render(
+        request,
+        "worklist/my_day.html",
+        {
+            "day": day,
+            "today": day.today,
+            "factors": FACTORS,
+            "task_form": _task_form(request, user) if access.may_write_notes(user) else None,
+            "assignees": selectors.task_assignees(user),
+            "snooze_default": day.today + datetime.timedelta(days=1),
+            "my_clients": my_caseload(user=user),
+            "agency_credentials": agency_credentials_expiring(user=user, today=day.today),
+            "supervises": user.has_role(Role.SUPERVISOR, Role.AGENCY_ADMIN),
+        },
+    )
+
+
+@login_required
+@require_POST
+def task_new(request: HttpRequest) -> HttpResponse:
+    user = _member(request)
+    form = _task_form(request, user, request.POST)
+    if form.is_valid():
+        try:
+            services.task_create(
+                assignee=form.cleaned_data["assignee"],
+                title=form.cleaned_data["title"],
+                by=user,
+                client=form.cleaned_data["client"],
+                reason=form.cleaned_data["reason"],
+                due_on=form.cleaned_data["due_on"],
+                urgent=form.cleaned_data["urgent"],
+                submission_key=form.cleaned_data["submission_key"],
+            )
+        except services.TaskError as error:
+            form.add_error(error.field if error.field in form.fields else None, str(error))
+        else:
+            messages.success(request, "Task added.")
+            return _back(request)
+    return render(request, "worklist/task_new.html", {"form": form}, status=400)
+
+
+@login_required
+def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
+    """A task with its whole history: who made it, snoozed it, gave it on, finished it."""
+    user = _member(request)
+    task = selectors.task_or_404(user, task_id)
+    if task.client_id:
+        audit_reads(actor=user, client_ids=[task.client_id], section="task")
+    return render(
+        request,
+        "worklist/task_detail.html",
+        {
+            "task": task,
+            "events": task.events.select_related("by"),
+            "reassign_form": ReassignForm(assignees=selectors.task_assignees(user)),
+            "snooze_form": SnoozeForm(),
+            "today": user.agency.today() if user.agency else None,
+        },
+    )
+
+
+def _task_action(request: HttpRequest, task_id: int, action: str) -> HttpResponse:
+    user = _member(request)
+    task = selectors.task_or_404(user, task_id)
+    try:
+        if action == "done":
+            services.task_done(task=task, by=user)
+            messages.success(request, f"Done: {task.title}")
+        elif action == "reopen":
+            services.task_reopen(task=task, by=user)
+        elif action == "snooze":
+            form = SnoozeForm(request.POST)
+            if not form.is_valid():
+                raise services.TaskError("Choose the day it should come back.")
+            services.task_snooze(task=task, by=user, until=form.cleaned_data["until"])
+            messages.success(request, f"Snoozed until {form.cleaned_data['until']:%-d %b}.")
+        else:
+            reassign = ReassignForm(request.POST, assignees=selectors.task_assignees(user))
+            if not reassign.is_valid():
+                raise services.TaskError("Choose someone on your team.")
+            services.task_reassign(task=task, by=user, to=reassign.cleaned_data["to"])
+            messages.success(request, f"Given to {reassign.cleaned_data['to'].full_name}.")
+    except services.TaskError as error:
+        messages.error(request, str(error))
+    return _back(request)
+
+
+@login_required
+@require_POST
+def task_done(request: HttpRequest, task_id: int) -> HttpResponse:
+    return _task_action(request, task_id, "done")
+
+
+@login_required
+@require_POST
+def task_reopen(request: HttpRequest, task_id: int) -> HttpResponse:
+    return _task_action(request, task_id, "reopen")
+
+
+@login_required
+@require_POST
+def task_snooze(request: HttpRequest, task_id: int) -> HttpResponse:
+    return _task_action(request, task_id, "snooze")
+
+
+@login_required
+@require_POST
+def task_reassign(request: HttpRequest, task_id: int) -> HttpResponse:
+    return _task_action(request, task_id, "reassign")
+
+
+@login_required
+@require_POST
+def item_snooze(request: HttpRequest) -> HttpResponse:
+    """Snooze a derived item (a note to sign, a plan due…) by its key."""
+    user = _member(request)
+    form = SnoozeForm(request.POST)
+    if form.is_valid() and form.cleaned_data["item_key"]:
+        try:
+            services.item_snooze(
+                user=user, item_key=form.cleaned_data["item_key"], until=form.cleaned_data["until"]
+            )
+        except services.TaskError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, f"Snoozed until {form.cleaned_data['until']:%-d %b}.")
+    else:
+        messages.error(request, "Choose the day it should come back.")
+    return _back(request)
+
+
+@login_required
+def put_aside(request: HttpRequest) -> HttpResponse:
+    """What the user snoozed or finished lately: nothing leaves My day without a trace."""
+    user = _member(request)
+    aside = selectors.put_aside(user=user)
+    client_ids = sorted({t.client_id for t in aside.tasks if t.client_id})
+    audit_reads(actor=user, client_ids=client_ids, section="my_day_put_aside")
+    return render(request, "worklist/put_aside.html", {"aside": aside})
+
+
+@login_required
+def team_board(request: HttpRequest) -> HttpResponse:
+    """The supervisor's board: each team member's day, overdue work and caseload load."""
+    user = _member(request)
+    rows = board.team_board(user=user)
+    if rows is None:
+        raise PermissionDenied("The team board is for supervisors and admins.")
+    return render(
+        request,
+        "worklist/team_board.html",
+        {"rows": rows, "assignees": selectors.task_assignees(user)},
+    )
