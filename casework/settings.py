@@ -132,6 +132,9 @@ if TESTING:
     # Django itself reloads a session it has just flushed (e.g. after "sign out everywhere").
     ZEAL_ALLOWLIST = [{"model": "sessions.Session"}]
 
+# The address people open Casework at, for links in emails sent without a request (reminders).
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000" if DEBUG or TESTING else "")
+
 # Background work (early-warning rules, series extension, reminders) runs in `manage.py
 # db_worker`; tests run each task at once, inside the request that enqueued it.
 TASKS = {

@@ -228,16 +228,19 @@ class AppointmentViewSet(DomainErrorsMixin, AgencyViewSet):
         assert self.user.agency is not None  # AppointmentAccess let only agency staff through
         return self.user.agency.tzinfo
 
-    def _shown(self, appointments: list[Appointment], section: str) -> set[int]:
-        """The clients of these appointments the caller may see, recorded as read (one query
-        and one audit batch)."""
+    def _shown(
+        self, appointments: list[Appointment], section: str, *, audit: bool = True
+    ) -> set[int]:
+        """The clients of these appointments the caller may see, recorded as read unless the
+        caller has just written them (the write is audited) (one query and one audit batch)."""
         every = {c.pk for a in appointments for c in a.clients.all()}
         visible = (
             set(access.visible_clients(self.user).filter(pk__in=every).values_list("pk", flat=True))
             if every
             else set()
         )
-        audit_reads(actor=self.user, client_ids=sorted(visible), section=section)
+        if audit:
+            audit_reads(actor=self.user, client_ids=sorted(visible), section=section)
         return visible
 
     def _output(
@@ -245,6 +248,8 @@ class AppointmentViewSet(DomainErrorsMixin, AgencyViewSet):
         appointment: Appointment,
         status_code: int = status.HTTP_200_OK,
         warnings: list[str] | None = None,
+        *,
+        written: bool = True,
     ) -> Response:
         """The appointment as it is now, its version as the ETag."""
         appointment = (
@@ -252,7 +257,7 @@ class AppointmentViewSet(DomainErrorsMixin, AgencyViewSet):
             .filter(pk=appointment.pk)
             .get()
         )
-        visible = self._shown([appointment], f"api appointment {appointment.pk}")
+        visible = self._shown([appointment], f"api appointment {appointment.pk}", audit=not written)
         context = {"agency": self.user.agency, "visible": visible, "warnings": warnings or []}
         return Response(
             AppointmentSerializer(appointment, context=context).data,
@@ -357,7 +362,7 @@ class AppointmentViewSet(DomainErrorsMixin, AgencyViewSet):
                         ]
                     }
                 )
-            return self._output(earlier)
+            return self._output(earlier, written=False)
         wanted = self._input(data, self.user, None)
         try:
             appointment = services.appointment_create(
@@ -456,7 +461,7 @@ class AppointmentViewSet(DomainErrorsMixin, AgencyViewSet):
             .filter(pk=result.appointment.pk)
             .get()
         )
-        visible = self._shown([saved], f"api appointment {saved.pk}")
+        visible = self._shown([saved], f"api appointment {saved.pk}", audit=False)
         context = {"agency": self.user.agency, "visible": visible}
         body = {
             "appointment": saved,

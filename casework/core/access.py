@@ -61,9 +61,13 @@ def clients_in_scope(user: User) -> QuerySet[Client]:
     if not user.has_role(*CASELOAD_ROLES):
         return Client.objects.none()
     today = user.agency.today()  # type: ignore[union-attr]
-    team_staff = Q(staff_id__in=colleague_ids(user)) | Q(staff_id=user.pk)
+    # The team is a handful of people: fetched as a list, the care-team lookup uses its
+    # (staff, dates) index instead of an OR over a subquery scanning the whole agency.
+    team_staff = {user.pk, *colleague_ids(user).values_list("user_id", flat=True)}
     on_care_team = CareTeamMember.objects.filter(
-        CareTeamMember.active_on(today), team_staff, agency_id=agency_id_of(user)
+        CareTeamMember.active_on(today),
+        staff_id__in=sorted(team_staff),
+        agency_id=agency_id_of(user),
     ).values("client_id")
     return agency_clients.filter(id__in=on_care_team)
 
@@ -77,9 +81,13 @@ def visible_clients(user: User) -> QuerySet[Client]:
     if user.has_role(*AGENCY_WIDE_ROLES):
         return clients_in_scope(user)
     agency_id = agency_id_of(user)
-    granted = BreakGlassAccess.objects.filter(
-        user=user, agency_id=agency_id, expires_at__gt=timezone.now()
-    ).values("client_id")
+    granted = list(
+        BreakGlassAccess.objects.filter(
+            user=user, agency_id=agency_id, expires_at__gt=timezone.now()
+        ).values_list("client_id", flat=True)
+    )
+    if not granted:
+        return clients_in_scope(user)
     return Client.objects.filter(agency_id=agency_id).filter(
         Q(id__in=clients_in_scope(user).values("id")) | Q(id__in=granted)
     )

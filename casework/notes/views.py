@@ -96,6 +96,7 @@ def note_new(request: HttpRequest, client_id: int) -> HttpResponse:
     appointment = _appointment_or_404(user, client, appointment_id) if appointment_id else None
     if request.method != "POST":
         assert appointment is not None
+        audit_chart_read(user=user, client=client, what="appointment")
         return render(
             request,
             "notes/from_appointment.html",

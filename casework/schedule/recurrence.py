@@ -322,3 +322,36 @@ def rule_moved(*, rule: str, old_day: datetime.date, new_day: datetime.date) -> 
     if monthday is not None and new_day.day != old_day.day and int(monthday.group(1)) > 0:
         text = text[: monthday.start()] + f"BYMONTHDAY={new_day.day}" + text[monthday.end() :]
     return text
+
+
+DAY_NAMES = dict(
+    zip(
+        WEEKDAY_CODES,
+        ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+        strict=True,
+    )
+)
+UNITS = {"DAILY": ("day", "days"), "WEEKLY": ("week", "weeks"), "MONTHLY": ("month", "months")}
+
+
+def rule_described(rule: str, first_day: datetime.date | None = None) -> str:
+    """The rule in words, e.g. "every 2 weeks on Tuesday, 10 times" (a weekly rule without
+    days repeats on the weekday of `first_day`)."""
+    parts = _parts(_clean_rule(rule))
+    interval = int(parts.get("INTERVAL", "1") or 1)
+    days = [code[-2:] for code in parts.get("BYDAY", "").split(",") if code]
+    if not days and parts.get("FREQ") == "WEEKLY" and first_day is not None:
+        days = [WEEKDAY_CODES[first_day.weekday()]]
+    if parts.get("FREQ") == "WEEKLY" and days == ["MO", "TU", "WE", "TH", "FR"] and interval == 1:
+        text = "every weekday"
+    else:
+        one, many = UNITS.get(parts.get("FREQ", ""), ("time", "times"))
+        text = f"every {one}" if interval == 1 else f"every {interval} {many}"
+        if days:
+            text += " on " + ", ".join(DAY_NAMES.get(day, day) for day in days)
+    if "COUNT" in parts:
+        text += f", {parts['COUNT']} times"
+    if "UNTIL" in parts:
+        until = parts["UNTIL"][:8]
+        text += f", until {until[4:6]}/{until[6:8]}/{until[:4]}"
+    return text

@@ -115,11 +115,11 @@ def appointment_or_404(user: User, appointment_id: int | str) -> Appointment:
         raise Http404("No such appointment.") from None
 
 
-def todays_appointments(*, user: User) -> list[Appointment]:
+def todays_appointments(*, user: User, today: datetime.date | None = None) -> list[Appointment]:
     """My day: the user's own appointments today (local), any status (two queries)."""
     if user.agency is None:
         return []
-    today = user.agency.today()
+    today = today or user.agency.today()
     first, after = _local_range(_tz(user), today, today)
     return list(
         Appointment.objects.filter(

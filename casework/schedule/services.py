@@ -778,11 +778,13 @@ def appointment_update(
         if locked.version != expected_version:
             raise ScheduleError(
                 "Someone else changed this appointment since you opened it; reload to see "
-                "their change, then make yours again."
+                "their change, then make yours again.",
+                field="version",
             )
         old_ids = list(
             AppointmentClient.objects.filter(appointment=locked).values_list("client_id", flat=True)
         )
+        data, client_ids = _keep_clients_hidden_from(by, data, client_ids, old_ids)
         changed = _changed_fields(locked, data, client_ids, old_ids)
         if locked.has_outcome and MOVING_FIELDS.intersection(changed):
             raise ScheduleError(
@@ -826,6 +828,18 @@ def appointment_update(
             by, Action.UPDATE, locked, sorted({*client_ids, *old_ids}), agency.pk, fields=changed
         )
     return locked
+
+
+def _keep_clients_hidden_from(
+    by: User, data: AppointmentInput, client_ids: list[int], old_ids: list[int]
+) -> tuple[AppointmentInput, list[int]]:
+    """A group may hold clients the editor may not see (and so could not tick): they stay."""
+    visible = set(access.visible_clients(by).filter(pk__in=old_ids).values_list("pk", flat=True))
+    hidden = [pk for pk in old_ids if pk not in visible and pk not in client_ids]
+    if not hidden:
+        return data, client_ids
+    kept = list(Client.objects.filter(pk__in=hidden).order_by("pk"))
+    return replace(data, clients=[*data.clients, *kept]), [*client_ids, *hidden]
 
 
 def _apply(appointment: Appointment, data: AppointmentInput) -> None:
@@ -1069,8 +1083,9 @@ def appointment_outcome(
         if previous == Appointment.Status.NO_SHOW:
             _undo_no_show(locked, by)
         task, notes = None, []
-        if _needs_follow_up(status, cancelled_by) and clients:
-            task = _follow_up(locked, by, clients[0], now)
+        target = _follow_up_target(locked, by, clients)
+        if _needs_follow_up(status, cancelled_by) and target is not None:
+            task = _follow_up(locked, by, *target, now)
             notes = [_document(locked, by, client, now) for client in clients]
         evaluate_warnings_for(client_ids)
     return Outcome(locked, task, notes)
@@ -1096,8 +1111,8 @@ def _check_outcome_change(locked: Appointment, status: str, now: datetime.dateti
         )
     if Note.objects.filter(appointment=locked, status=Note.Status.SIGNED).exists():
         raise ScheduleError(
-            "A signed note documents this appointment, so its outcome stays; add an addendum "
-            "to the note to correct it.",
+            "A signed note documents this appointment, so its outcome stays: void that note "
+            "(with the reason) first, then change the outcome.",
             field="status",
         )
 
@@ -1122,7 +1137,27 @@ def _undo_no_show(appointment: Appointment, by: User) -> None:
             task_done(task=task, by=by)
 
 
-def _follow_up(appointment: Appointment, by: User, client: Client, now: datetime.datetime) -> Task:
+def _follow_up_target(
+    appointment: Appointment, by: User, clients: list[Client]
+) -> tuple[User, Client] | None:
+    """Who follows up, and about whom: the staff member (the recorder, if they have left),
+    about the first client in their caseload scope; else the recorder, about one in theirs."""
+    people = [appointment.staff] if appointment.staff.is_active else []
+    for person in [*people, by]:
+        visible = set(
+            access.clients_in_scope(person)
+            .filter(pk__in=[c.pk for c in clients])
+            .values_list("pk", flat=True)
+        )
+        for client in clients:
+            if client.pk in visible:
+                return person, client
+    return None
+
+
+def _follow_up(
+    appointment: Appointment, by: User, assignee: User, client: Client, now: datetime.datetime
+) -> Task:
     agency = _agency(by)
     tz = agency.tzinfo
     what = _kind_label(appointment.kind).lower()
@@ -1135,8 +1170,6 @@ def _follow_up(appointment: Appointment, by: User, client: Client, now: datetime
         reason = f"{client.display_name} cancelled the {what} on {when}"
     if appointment.outcome_reason:
         reason += f": {appointment.outcome_reason}"
-    # Someone who has left cannot follow up: the person recording the outcome does.
-    assignee = appointment.staff if appointment.staff.is_active else by
     task = task_create(
         assignee=assignee,
         title=title[:200],

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from casework.clients.models import CareTeamMember, Client
 from casework.core import access
 from casework.core.models import Role, User
+from casework.notes.selectors import notes_visible
 from casework.schedule import selectors, services
 from casework.schedule.forms import (
     AppointmentForm,
@@ -31,8 +32,9 @@ from casework.schedule.forms import (
     RepeatForm,
 )
 from casework.schedule.models import Appointment, Resource
-from casework.schedule.recurrence import rule_from_choices
+from casework.schedule.recurrence import rule_described, rule_from_choices
 from casework.schedule.views_calendar import Entry, agency_tz, entries_for, scheduler
+from casework.worklist.models import Task
 
 # A service's field name → the form field where its message belongs.
 FIELD_OF = {
@@ -243,24 +245,30 @@ def appointment_detail(request: HttpRequest, appointment_id: int) -> HttpRespons
     appointment = selectors.appointment_or_404(user, appointment_id)
     entry = entries_for(user, [appointment])[0]
     legs = list(appointment.legs.all())
-    from casework.notes.selectors import notes_visible
-    from casework.worklist.models import Task
-
+    # Only what is about clients the viewer may see: a group can hold others' clients.
+    shown = _input_of(appointment)
+    shown.clients = entry.clients
     context = {
         "a": appointment,
         "entry": entry,
         "legs": legs,
         "total_miles": sum((leg.miles for leg in legs), start=Decimal("0")),
-        "tasks": Task.objects.filter(
-            appointment=appointment, agency_id=appointment.agency_id
-        ).select_related("assignee"),
+        "tasks": Task.objects.filter(appointment=appointment, agency_id=appointment.agency_id)
+        .filter(Q(client__isnull=True) | Q(client__in=access.visible_clients(user)))
+        .select_related("assignee"),
         "notes": notes_visible(user).filter(appointment=appointment).select_related("client"),
         "warnings": (
-            services.appointment_warnings(data=_input_of(appointment))
+            services.appointment_warnings(data=shown)
             if appointment.status == Appointment.Status.SCHEDULED
             else []
         ),
         "outcome_form": OutcomeForm(),
+        "repeats": rule_described(
+            appointment.series.rule,
+            appointment.series.first_start.astimezone(agency_tz(user)).date(),
+        )
+        if appointment.series
+        else "",
     }
     return render(request, "schedule/detail.html", context)
 

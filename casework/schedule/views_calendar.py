@@ -74,6 +74,9 @@ class Period:
         return self.days[-1]
 
 
+FARTHEST_DAYS = 3 * 366
+
+
 def _period(request: HttpRequest, user: User) -> Period:
     assert user.agency is not None
     today = user.agency.today()
@@ -81,6 +84,8 @@ def _period(request: HttpRequest, user: User) -> Period:
     try:
         anchor = datetime.date.fromisoformat(request.GET.get("date", ""))
     except ValueError:
+        anchor = today
+    if abs((anchor - today).days) > FARTHEST_DAYS:  # and no arithmetic past year 9999
         anchor = today
     if view == "day":
         days, step = [anchor], datetime.timedelta(days=1)

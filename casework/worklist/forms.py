@@ -39,6 +39,7 @@ class TaskForm(forms.Form):
 class SnoozeForm(forms.Form):
     until = forms.DateField(label="Snooze until", widget=forms.DateInput(attrs={"type": "date"}))
     item_key = forms.CharField(required=False, max_length=120, widget=forms.HiddenInput)
+    label = forms.CharField(required=False, max_length=TITLE_LIMIT, widget=forms.HiddenInput)
 
 
 class ReassignForm(forms.Form):

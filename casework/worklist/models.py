@@ -115,6 +115,7 @@ class Snooze(models.Model):
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     item_key = models.CharField(max_length=120)
+    label = models.CharField(max_length=TITLE_LIMIT, blank=True, help_text="What the item said.")
     until = models.DateField()
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -192,3 +193,24 @@ class ClientWarning(ClientRecord):
 
     def __str__(self) -> str:
         return f"Warning {self.pk} ({self.get_kind_display()})"
+
+
+class Reminder(models.Model):
+    """A reminder email sent to one person, kept so that none is sent twice.
+
+    `key` says what it was about ("digest:2026-12-03", "urgent:task:12"); the email itself
+    carries counts, never client details.
+    """
+
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=160)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="one_reminder_per_thing")
+        ]
+
+    def __str__(self) -> str:
+        return f"Reminder {self.key} to user {self.user_id}"

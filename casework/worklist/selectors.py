@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Max, Min, Q
+from django.db.models import Max, Min, Prefetch, Q
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -21,7 +21,7 @@ from django.utils import timezone
 from casework.assessments.selectors import assessments_due_for, flag_notices_open
 from casework.billing.models import Authorization
 from casework.billing.selectors.catalogue import authorizations_with_usage
-from casework.clients.models import CareTeamMember, Client, Episode
+from casework.clients.models import CareTeamMember, Client, Episode, SafetyFlag
 from casework.clients.selectors import break_glass_for_supervisor
 from casework.core import access
 from casework.core.models import Role, User
@@ -88,10 +88,17 @@ def caseload_of(user: User, today: datetime.date) -> Caseload:
     mine = CareTeamMember.objects.filter(
         CareTeamMember.active_on(today), staff=user, role=CareTeamMember.Role.PRIMARY
     ).values("client_id")
-    clients = {
+    clients: dict[int, Client] = {
         c.pk: c
         for c in access.visible_clients(user)
         .filter(id__in=mine, status=Client.Status.ACTIVE)
+        .prefetch_related(
+            Prefetch(
+                "safety_flags",
+                queryset=SafetyFlag.objects.filter(is_active=True),
+                to_attr="active_flags",
+            )
+        )
         .order_by("legal_last_name", "legal_first_name")
     }
     program_standard = dict(
@@ -280,14 +287,16 @@ def _task_items(user: User, today: datetime.date) -> Iterable[WorkItem]:
 
 
 def _flag_items(user: User, today: datetime.date) -> Iterable[WorkItem]:
+    assert user.agency is not None
     for notice in flag_notices_open(user=user):
         client = notice.flag.client
+        who = "Assessment given by" if notice.assessment_id else "Raised by"
+        when = notice.created_at.astimezone(user.agency.tzinfo)
         yield WorkItem(
             key=f"flagnotice:{notice.pk}",
             kind="flag",
             title=f"{notice.flag.get_kind_display()}: {client.display_name}",
-            reason=f"{notice.reason} (raised by {notice.raised_by.full_name}, "
-            f"{timezone.localtime(notice.created_at, user.agency.tzinfo if user.agency else None):%-d %b %H:%M})",
+            reason=f"{notice.reason} {who} {notice.raised_by.full_name}, {when:%-d %b %H:%M}.",
             url=reverse("client_chart", args=[client.pk]),
             client=client,
             due_on=today,
@@ -306,7 +315,7 @@ def _warning_items(user: User, today: datetime.date) -> Iterable[WorkItem]:
             reason=warning.evidence,
             url=reverse("warning_acknowledge", args=[warning.pk]),
             client=warning.client,
-            due_on=timezone.localtime(warning.raised_at).date(),
+            due_on=warning.raised_at.astimezone(user.agency.tzinfo).date(),  # type: ignore[union-attr]
             urgent=urgent,
             task=warning,
         )
@@ -323,7 +332,7 @@ def _break_glass_items(user: User, today: datetime.date) -> Iterable[WorkItem]:
             title=f"Review {grant.user.full_name}'s emergency access to {grant.client.record_number}",
             reason=f"“{grant.reason}”",
             url=reverse("client_chart", args=[grant.client_id]),
-            due_on=timezone.localtime(grant.granted_at).date(),
+            due_on=grant.granted_at.astimezone(user.agency.tzinfo).date(),  # type: ignore[union-attr]
             task=grant,
         )
 
@@ -360,6 +369,8 @@ class MyDay:
     quiet: bool  # after hours: only urgent items are shown
     held_back: int = 0  # items hidden by the after-hours quiet
     snoozed: int = 0
+    more: int = 0  # items past the first SHOWN, behind "show all"
+    caseload: list[Client] = field(default_factory=list)
     factor_names: tuple[str, ...] = field(default=("due", "risk", "billing", "contact"))
 
 
@@ -404,8 +415,15 @@ def _ranked(
     return sorted(items, key=lambda i: (not i.urgent, -i.score, i.due_on or today, i.title))
 
 
-def my_day(*, user: User, now: datetime.datetime | None = None, everything: bool = False) -> MyDay:
-    """Everything for My day, ranked, in a fixed number of queries."""
+def my_day(
+    *,
+    user: User,
+    now: datetime.datetime | None = None,
+    everything: bool = False,
+    limit: int | None = None,
+) -> MyDay:
+    """Everything for My day, ranked, in a fixed number of queries; `limit` keeps the first
+    items only, `everything` shows all of them even after hours."""
     assert user.agency is not None
     now = now or timezone.now()
     today = now.astimezone(user.agency.tzinfo).date()
@@ -433,15 +451,18 @@ def my_day(*, user: User, now: datetime.datetime | None = None, everything: bool
     working = is_working_time(user, now)
     quiet = not working and not everything
     shown = [item for item in ranked if item.urgent] if quiet else ranked
+    first = shown if everything or limit is None else shown[:limit]
     return MyDay(
         today=today,
-        appointments=todays_appointments(user=user),
-        items=shown,
+        appointments=todays_appointments(user=user, today=today),
+        items=first,
         weights=weights,
         working=working,
         quiet=quiet,
         held_back=len(ranked) - len(shown),
         snoozed=len(snoozed),
+        more=len(shown) - len(first),
+        caseload=list(caseload.clients.values()),
     )
 
 

@@ -45,11 +45,20 @@ def _audit(by: User | None, task: Task, action: str, **detail: object) -> None:
     )
 
 
-def _check_assignee(assignee: User, agency_id: int) -> None:
+def _check_assignee(assignee: User, agency_id: int, client_id: int | None) -> None:
     if assignee.agency_id != agency_id:
         raise TaskError("That person is not on this agency's staff.", field="assignee")
     if not assignee.is_active:
         raise TaskError(f"{assignee.full_name} is no longer active.", field="assignee")
+    if (
+        client_id is not None
+        and not access.clients_in_scope(assignee).filter(pk=client_id).exists()
+    ):
+        raise TaskError(
+            f"{assignee.full_name} does not work with this client: add them to the care team "
+            "first, or choose someone who does.",
+            field="assignee",
+        )
 
 
 def _clean_title(title: str) -> str:
@@ -80,11 +89,11 @@ def task_create(
     """
     agency_id = assignee.agency_id
     assert agency_id is not None
-    _check_assignee(assignee, agency_id)
     if by is not None and by.agency_id != agency_id:
         raise TaskError("You can only give tasks to your own agency's staff.", field="assignee")
     if client is not None and client.agency_id != agency_id:
         raise TaskError("This client belongs to another agency.")
+    _check_assignee(assignee, agency_id, client.pk if client is not None else None)
     title = _clean_title(title)
     if len(reason) > TEXT_LIMIT:
         raise TaskError(f"Keep the reason under {TEXT_LIMIT} characters.", field="reason")
@@ -202,7 +211,7 @@ def task_reassign(*, task: Task, by: User, to: User) -> Task:
     with transaction.atomic():
         task = _locked(task)
         _check_may_change(task, by)
-        _check_assignee(to, task.agency_id)
+        _check_assignee(to, task.agency_id, task.client_id)
         if to.pk == task.assignee_id:
             return task
         if not access.may_write_notes(to):
@@ -217,7 +226,7 @@ def task_reassign(*, task: Task, by: User, to: User) -> Task:
     return task
 
 
-def item_snooze(*, user: User, item_key: str, until: datetime.date) -> Snooze:
+def item_snooze(*, user: User, item_key: str, until: datetime.date, label: str = "") -> Snooze:
     """Put a derived My day item (a plan review due, a note to sign…) aside until a date."""
     assert user.agency is not None
     _check_snooze_date(until, user.agency.today())
@@ -225,7 +234,7 @@ def item_snooze(*, user: User, item_key: str, until: datetime.date) -> Snooze:
         snooze, _ = Snooze.objects.update_or_create(
             user=user,
             item_key=item_key[:120],
-            defaults={"agency_id": user.agency_id, "until": until},
+            defaults={"agency_id": user.agency_id, "until": until, "label": label[:TITLE_LIMIT]},
         )
         audit_record(
             actor=user,
@@ -233,4 +242,16 @@ def item_snooze(*, user: User, item_key: str, until: datetime.date) -> Snooze:
             obj=snooze,
             detail={"item": item_key[:120], "until": until.isoformat()},
         )
+    return snooze
+
+
+def item_bring_back(*, user: User, snooze: Snooze) -> Snooze:
+    """End a snooze early: the item is back on My day today, and the snooze stays on record."""
+    assert user.agency is not None
+    if snooze.user_id != user.pk:
+        raise TaskError("That snooze is someone else's.")
+    with transaction.atomic():
+        snooze.until = user.agency.today()
+        snooze.save(update_fields=["until"])
+        audit_record(actor=user, action=Action.UPDATE, obj=snooze, detail={"brought_back": True})
     return snooze

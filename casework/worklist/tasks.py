@@ -13,6 +13,7 @@ from django_tasks import task
 
 from casework.core.models import Agency
 from casework.worklist import warnings
+from casework.worklist.reminders import send_reminders
 
 
 @task()
@@ -28,3 +29,9 @@ def evaluate_all_warnings() -> int:
         warnings.evaluate_agency(agency_id=agency_id)
         for agency_id in Agency.objects.order_by("pk").values_list("pk", flat=True)
     )
+
+
+@task()
+def send_reminders_task() -> int:
+    """Hourly: each person's daily digest inside their working hours, and urgent items at once."""
+    return send_reminders()

@@ -11,5 +11,6 @@ urlpatterns = [
     path("tasks/<int:task_id>/reassign/", views.task_reassign, name="task_reassign"),
     path("snooze/", views.item_snooze, name="item_snooze"),
     path("put-aside/", views.put_aside, name="put_aside"),
+    path("snoozed/<int:snooze_id>/bring-back/", views.item_bring_back, name="item_bring_back"),
     path("team/", views.team_board, name="team_board"),
 ]

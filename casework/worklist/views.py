@@ -8,19 +8,23 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from casework.clients.selectors import my_caseload
 from casework.core import access
 from casework.core.audit import audit_reads
 from casework.core.models import Role, User
 from casework.core.selectors import agency_credentials_expiring
+from casework.schedule.views_calendar import entries_for
 from casework.worklist import board, selectors, services
 from casework.worklist.forms import ReassignForm, SnoozeForm, TaskForm
+from casework.worklist.models import Snooze
 from casework.worklist.priority import FACTORS
+
+FIRST_ITEMS = 30  # the rest is one click away: a page of 100 items helps no one decide
 
 
 def _member(request: HttpRequest) -> User:
@@ -38,11 +42,21 @@ def _back(request: HttpRequest) -> HttpResponse:
 
 
 def _task_form(request: HttpRequest, user: User, data: object = None) -> TaskForm:
+    """The team's clients to choose from (a whole agency would be thousands), plus the one the
+    form was opened for from a chart."""
+    chosen = (data or request.GET).get("client", "")  # type: ignore[attr-defined]
+    clients = access.visible_clients(user).filter(
+        Q(id__in=access.clients_in_scope(user).values("id"))
+        if user.has_role(*access.CASELOAD_ROLES)
+        else Q(pk__in=[])
+    )
+    if str(chosen).isdigit():
+        clients = clients | access.visible_clients(user).filter(pk=int(chosen))
     return TaskForm(
         data,
-        clients=access.visible_clients(user).order_by("legal_last_name", "legal_first_name"),
+        clients=clients.order_by("legal_last_name", "legal_first_name"),
         assignees=selectors.task_assignees(user),
-        initial={"assignee": user.pk, "submission_key": uuid.uuid4().hex},
+        initial={"assignee": user.pk, "submission_key": uuid.uuid4().hex, "client": chosen},
     )
 
 
@@ -50,21 +64,24 @@ def _task_form(request: HttpRequest, user: User, data: object = None) -> TaskFor
 def my_day(request: HttpRequest) -> HttpResponse:
     """The page that opens on sign-in: today's appointments, then everything else, ranked."""
     user = _member(request)
-    day = selectors.my_day(user=user, everything=request.GET.get("show") == "all")
+    day = selectors.my_day(
+        user=user, everything=request.GET.get("show") == "all", limit=FIRST_ITEMS
+    )
     client_ids = {item.client.pk for item in day.items if item.client is not None}
-    client_ids |= {c.pk for a in day.appointments for c in a.clients.all()}
     audit_reads(actor=user, client_ids=sorted(client_ids), section="my_day")
+    # A group may hold clients the user may not see: name only the visible ones.
+    appointments = entries_for(user, day.appointments, audited=frozenset(client_ids))
     return render(
         request,
         "worklist/my_day.html",
         {
             "day": day,
+            "appointments": appointments,
             "today": day.today,
             "factors": FACTORS,
-            "task_form": _task_form(request, user) if access.may_write_notes(user) else None,
-            "assignees": selectors.task_assignees(user),
+            "may_add_tasks": access.may_write_notes(user),
             "snooze_default": day.today + datetime.timedelta(days=1),
-            "my_clients": my_caseload(user=user),
+            "my_clients": day.caseload,
             "agency_credentials": agency_credentials_expiring(user=user, today=day.today),
             "supervises": user.has_role(Role.SUPERVISOR, Role.AGENCY_ADMIN),
         },
@@ -72,9 +89,13 @@ def my_day(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
 def task_new(request: HttpRequest) -> HttpResponse:
     user = _member(request)
+    if not access.may_write_notes(user):
+        raise PermissionDenied("Your role does not take client work.")
+    if request.method != "POST":
+        form = _task_form(request, user)
+        return render(request, "worklist/task_new.html", {"form": form})
     form = _task_form(request, user, request.POST)
     if form.is_valid():
         try:
@@ -175,7 +196,10 @@ def item_snooze(request: HttpRequest) -> HttpResponse:
     if form.is_valid() and form.cleaned_data["item_key"]:
         try:
             services.item_snooze(
-                user=user, item_key=form.cleaned_data["item_key"], until=form.cleaned_data["until"]
+                user=user,
+                item_key=form.cleaned_data["item_key"],
+                until=form.cleaned_data["until"],
+                label=form.cleaned_data["label"],
             )
         except services.TaskError as error:
             messages.error(request, str(error))
@@ -197,12 +221,24 @@ def put_aside(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def item_bring_back(request: HttpRequest, snooze_id: int) -> HttpResponse:
+    user = _member(request)
+    snooze = get_object_or_404(Snooze, pk=snooze_id, user=user)
+    services.item_bring_back(user=user, snooze=snooze)
+    messages.success(request, "It is back on My day.")
+    return redirect("put_aside")
+
+
+@login_required
 def team_board(request: HttpRequest) -> HttpResponse:
     """The supervisor's board: each team member's day, overdue work and caseload load."""
     user = _member(request)
     rows = board.team_board(user=user)
     if rows is None:
         raise PermissionDenied("The team board is for supervisors and admins.")
+    named = {t.client_id for row in rows for t in row.overdue_tasks if t.client_id}
+    audit_reads(actor=user, client_ids=sorted(named), section="team_board")
     return render(
         request,
         "worklist/team_board.html",

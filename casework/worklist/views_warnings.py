@@ -10,13 +10,14 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from casework.clients.models import CareTeamMember, Client
 from casework.clients.services import audit_chart_read
 from casework.core import access
-from casework.core.models import Role, User
+from casework.core.models import Role, TeamMembership, User
 from casework.worklist import warnings
 from casework.worklist.forms_warnings import AcknowledgeForm, WarningRulesForm
 from casework.worklist.models import ClientWarning, WarningRule
@@ -67,13 +68,24 @@ def warning_rules(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _staff(user: User) -> QuerySet[User]:
-    """Who a plan may be given to: active staff of the agency who work with clients."""
+def _staff(user: User, client: Client) -> QuerySet[User]:
+    """Who a plan may be given to: active staff who work with this client (on a team of its
+    care team), or admins."""
+    on_care_team = CareTeamMember.objects.filter(
+        CareTeamMember.active_on(user.agency.today()),  # type: ignore[union-attr]
+        client=client,
+    ).values("staff_id")
+    teams = TeamMembership.objects.filter(user_id__in=on_care_team).values("team_id")
     return (
         access.staff_in_agency(user)
         .filter(
             is_active=True,
             role_rows__role__in=(Role.CASE_MANAGER, Role.SUPERVISOR, Role.AGENCY_ADMIN),
+        )
+        .filter(
+            Q(pk__in=on_care_team)
+            | Q(team_memberships__team_id__in=teams)
+            | Q(role_rows__role=Role.AGENCY_ADMIN)
         )
         .distinct()
         .order_by("last_name", "first_name")
@@ -105,7 +117,7 @@ def warning_acknowledge(request: HttpRequest, warning_id: int) -> HttpResponse:
     assert user.agency is not None
     form = AcknowledgeForm(
         request.POST or None,
-        staff=_staff(user),
+        staff=_staff(user, warning.client),
         initial={"due_on": user.agency.today() + datetime.timedelta(days=1), "assignee": user},
     )
     if request.method != "POST":

@@ -622,3 +622,24 @@ def test_an_outcome_of_the_wrong_shape_is_refused(
     assert response.status_code == 400
     appointment.refresh_from_db()
     assert appointment.status == "scheduled"
+
+
+def test_errors_inside_lists_come_back_flat(cast: Cast, api_as: ApiAs) -> None:
+    response = api_as(cast.case_manager).post(
+        LIST,
+        body(cast, client_ids=[cast.client.pk, "x"], legs=[{"purpose": "errand", "miles": -1}]),
+        format="json",
+    )
+    assert response.status_code == 400
+    errors = response.json()
+    assert errors["client_ids"] == ["Client 2: A valid integer is required."]
+    assert len(errors["legs"]) == 1 and errors["legs"][0].startswith("Leg 1: miles: ")
+
+
+def test_a_booking_is_audited_as_a_write_not_as_a_read(cast: Cast, api_as: ApiAs) -> None:
+    response = api_as(cast.case_manager).post(LIST, body(cast), format="json")
+    assert response.status_code == 201
+    assert AuditEvent.objects.filter(
+        actor_id=cast.case_manager.pk, action="create", client_id=cast.client.pk
+    ).exists()
+    assert views_of(cast.case_manager) == []

@@ -131,17 +131,17 @@ def test_my_day_lists_the_notice_until_it_is_acknowledged_and_the_row_stays(cast
     _save(_phq9(cast), q9=1)
     http = http_as(cast.supervisor)
     page = http.get("/").content.decode()
-    assert "Safety flags raised" in page
+    assert 'data-kind="flag"' in page
     assert f"/clients/{cast.client.pk}/" in page and "Suicide risk" in page
     assert "Several days" in page and f"Assessment given by {cast.case_manager.full_name}" in page
     notice = FlagNotice.objects.get(recipient=cast.supervisor)
     response = http.post(f"/assessments/flag-notices/{notice.pk}/acknowledge/")
     assert response.status_code == 302 and response["Location"] == "/"
-    assert "Safety flags raised" not in http.get("/").content.decode()
+    assert 'data-kind="flag"' not in http.get("/").content.decode()
     notice.refresh_from_db()
     assert notice.acknowledged_at is not None
     # The case manager's own notice is untouched, and still on their day.
-    assert "Safety flags raised" in http_as(cast.case_manager).get("/").content.decode()
+    assert 'data-kind="flag"' in http_as(cast.case_manager).get("/").content.decode()
     assert FlagNotice.objects.filter(acknowledged_at__isnull=True).count() == 1
 
 
@@ -165,7 +165,7 @@ def test_only_the_recipient_can_acknowledge(cast, http_as, persona):
     other = getattr(cast, persona)
     response = http_as(other).post(f"/assessments/flag-notices/{notice.pk}/acknowledge/")
     assert response.status_code == 404
-    assert "Safety flags raised" not in http_as(other).get("/").content.decode()
+    assert 'data-kind="flag"' not in http_as(other).get("/").content.decode()
     with pytest.raises(AssessmentError, match="Only the person"):
         flag_notice_acknowledge(notice=notice, by=other)
     notice.refresh_from_db()

@@ -96,6 +96,7 @@ def _value_for(param: str, cast: Cast, route: Route) -> str:
         "rule_id": _assessment_objects(cast, flag)["rule"],
         "warning_id": _warning(cast),
         "task_id": _api_task(cast),
+        "snooze_id": _snooze(cast),
         "appointment_id": _schedule_objects(cast)["appointment"],
         "resource_id": _schedule_objects(cast)["resource"],
         "holiday_id": _schedule_objects(cast)["holiday"],
@@ -169,6 +170,20 @@ def _api_pk(route: Route, cast: Cast) -> int | str:
     if "v1/tasks/" in pattern:
         return _api_task(cast)
     return cast.client.pk if "client" in route.pattern else cast.case_manager.pk
+
+
+def _snooze(cast: Cast) -> int:
+    """The case manager's snooze of a derived My day item (made once)."""
+    import datetime
+
+    from casework.worklist.models import Snooze
+
+    return Snooze.objects.get_or_create(
+        agency=cast.agency,
+        user=cast.case_manager,
+        item_key="contact:walk",
+        defaults={"until": cast.agency.today() + datetime.timedelta(days=5)},
+    )[0].pk
 
 
 def _api_task(cast: Cast) -> int:
@@ -435,4 +450,5 @@ def test_outsiders_never_see_the_clients_data(cast: Cast, persona: str) -> None:
     from casework.worklist.models import Snooze, Task
 
     assert not Task.objects.exclude(status="open", assignee=cast.case_manager).exists()
-    assert not Snooze.objects.exists()
+    assert not Snooze.objects.exclude(user=cast.case_manager, item_key="contact:walk").exists()
+    assert not Snooze.objects.filter(until__lte=cast.agency.today()).exists()

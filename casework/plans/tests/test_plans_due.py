@@ -45,9 +45,9 @@ def test_an_overdue_first_plan_with_a_draft_links_to_the_draft_on_my_day(cast, h
     _admit(cast.client, days_ago=45)
     draft = complete_draft(client=cast.client, by=cast.case_manager)
     page = http_as(cast.case_manager).get("/").content.decode()
-    assert "Service plans due" in page and f"/plans/{draft.pk}/" in page
-    assert "overdue since" in page
-    assert "Service plans due" not in http_as(cast.colleague).get("/").content.decode()
+    assert "first service plan" in page and f"/plans/{draft.pk}/" in page
+    assert "overdue since" in page and "draft started" in page
+    assert "first service plan" not in http_as(cast.colleague).get("/").content.decode()
 
 
 def _my_day_queries(http) -> int:

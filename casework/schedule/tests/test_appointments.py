@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import json
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.http import Http404
@@ -646,3 +647,19 @@ def test_this_and_following_moved_to_another_weekday_moves_the_rule(cast):
     tz = cast.agency.tzinfo
     assert {a.start_at.astimezone(tz).weekday() for a in later} == {(weekday + 1) % 7}
     assert Appointment.objects.filter(series=first.series).count() == 1
+
+
+def test_editing_a_group_keeps_the_clients_the_editor_cannot_see(cast: Any) -> None:
+    group = appointment_for(
+        cast, kind="group", clients=[cast.client, cast.other_client], by=cast.admin
+    )
+    data = input_of(group)
+    data.clients = [cast.client]  # all the case manager's form could offer
+    data.place = "Room 2"
+    changed = services.appointment_update(
+        appointment=group, data=data, by=cast.case_manager, expected_version=group.version
+    )
+    assert set(changed.clients.values_list("pk", flat=True)) == {
+        cast.client.pk,
+        cast.other_client.pk,
+    }

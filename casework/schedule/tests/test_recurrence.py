@@ -16,6 +16,7 @@ from casework.schedule.recurrence import (
     occurrences,
     rule_check,
     rule_count_after,
+    rule_described,
     rule_from_choices,
     rule_moved,
 )
@@ -283,3 +284,17 @@ def test_possible_but_rare_rules_are_accepted():
         "FREQ=MONTHLY;BYMONTHDAY=31",
     ):
         rule_check(rule)
+
+
+@pytest.mark.parametrize(
+    ("rule", "words"),
+    [
+        ("FREQ=WEEKLY", "every week on Tuesday"),
+        ("FREQ=WEEKLY;BYDAY=TU;INTERVAL=2", "every 2 weeks on Tuesday"),
+        ("FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", "every weekday"),
+        ("FREQ=MONTHLY;COUNT=6", "every month, 6 times"),
+        ("FREQ=DAILY;UNTIL=20270131T235959", "every day, until 01/31/2027"),
+    ],
+)
+def test_a_rule_reads_in_plain_words(rule: str, words: str) -> None:
+    assert rule_described(rule, datetime.date(2026, 12, 1)) == words

@@ -196,7 +196,8 @@ def test_the_chart_card_renders_the_warnings(cast):
 
     open_one = raised(cast)
     html = render_to_string(
-        "worklist/_warnings_card.html", {"client_warnings": client_warnings(client=cast.client)}
+        "worklist/_warnings_card.html",
+        {"client_warnings": client_warnings(client=cast.client), "may_write_notes": True},
     )
     assert "Note of 1 Dec: lost housing" in html
     assert f"/warnings/{open_one.pk}/acknowledge/" in html

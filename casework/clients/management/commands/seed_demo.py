@@ -7,6 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from casework.clients.demo import DEMO_PASSWORD, seed_demo
+from casework.core.management.commands.db_maintain import refresh_statistics
 from casework.core.models import Agency
 
 
@@ -36,6 +37,7 @@ class Command(BaseCommand):
                 "An agency already exists. Use a fresh database (delete casework.sqlite3) to reseed."
             )
         result = seed_demo(clients=options["clients"], seed=options["seed"])
+        refresh_statistics()  # a fresh database has none, and the planner would guess
         self.stdout.write(
             self.style.SUCCESS(
                 f"Created {result.agency.name} with {result.clients} synthetic clients."
