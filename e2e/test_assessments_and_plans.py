@@ -235,7 +235,11 @@ def test_a_phq9_with_item_9_flags_the_chart_and_the_supervisors_day_and_adds_to_
     sign_in(supervisor, cast.supervisor.email, PASSWORD)
     expect(supervisor.get_by_role("heading", level=1)).to_contain_text(cast.supervisor.first_name)
     raised = supervisor.get_by_role("region", name="What needs you")
-    notice = raised.get_by_role("listitem").filter(has_text=cast.client.display_name)
+    notice = (
+        raised.get_by_role("listitem")
+        .filter(has_text=cast.client.display_name)
+        .filter(has_text="Suicide risk")
+    )
     expect(notice).to_have_count(1)
     expect(notice).to_contain_text("Suicide risk")
     expect(notice).to_contain_text(ITEM_9_FLAG)

@@ -242,5 +242,9 @@ def team_board(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "worklist/team_board.html",
-        {"rows": rows, "assignees": selectors.task_assignees(user)},
+        {
+            "rows": rows,
+            "assignees": selectors.task_assignees(user),
+            "any_overdue": any(row.overdue_tasks for row in rows),
+        },
     )

@@ -235,6 +235,9 @@ def _missed_in_a_row(
     return findings
 
 
+ESCALATE_AFTER_STANDARDS = 2  # missed contacts before "not seen" becomes a warning
+
+
 def _contact_standards(
     client_ids: list[int], clients: dict[int, Client], today: datetime.date
 ) -> dict[int, int | None]:
@@ -256,7 +259,9 @@ def _contact_standards(
 def _no_contact(
     clients: dict[int, Client], agency: Agency, days: int, today: datetime.date
 ) -> list[Finding]:
-    """No signed contact for `days` days, or the client's stricter standard (2 queries)."""
+    """No signed contact for `days` days, or for twice the client's contact standard when that
+    is sooner (2 queries). Once past the standard itself the client is already on My day as
+    "See …"; the warning is the escalation."""
     ids = list(clients)
     last_contact = dict(
         Note.objects.filter(client_id__in=ids, status=Note.Status.SIGNED, contact_type__in=CONTACTS)
@@ -268,13 +273,13 @@ def _no_contact(
     findings = []
     for pk, client in clients.items():
         standard = standards.get(pk)
-        limit = min(days, standard) if standard else days
+        limit = min(days, ESCALATE_AFTER_STANDARDS * standard) if standard else days
         last = last_contact.get(pk)
         since_day = last or _local_day(client.created_at, agency)
         since = (today - since_day).days
         if since < limit:
             continue
-        why = f"; this client's standard is every {standard} days" if limit == standard else ""
+        why = f"; this client's standard is every {standard} days" if standard else ""
         if last is None:
             evidence = (
                 f"No contact recorded since registration on {_day(since_day)} ({since} days){why}"

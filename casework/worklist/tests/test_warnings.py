@@ -165,9 +165,10 @@ def test_a_collateral_contact_is_not_contact_with_the_client(cast):
     assert [w.kind for w in evaluate_client(client_id=cast.client.pk)] == [Kind.NO_CONTACT]
 
 
-def test_the_clients_stricter_contact_standard_applies(cast):
+def test_a_client_twice_past_a_stricter_contact_standard_raises_the_warning(cast):
     Client.objects.filter(pk=cast.client.pk).update(contact_every_days=7)
-    signed_note(cast, days_ago=6)
+    signed_note(cast, days_ago=13)
+    # Past the standard (My day lists "See …") but not yet twice past it.
     assert evaluate_client(client_id=cast.client.pk) == []
     (warning,) = evaluate_client(client_id=cast.client.pk, now=_now() + datetime.timedelta(days=1))
     assert "standard is every 7 days" in warning.evidence
