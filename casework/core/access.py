@@ -14,7 +14,9 @@ Selectors and API querysets start from these functions; views never filter by ha
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import contextvars
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
@@ -26,7 +28,26 @@ from casework.core.models import Program, Role, Team, TeamMembership, User
 if TYPE_CHECKING:
     from casework.clients.models import Client
 
+T = TypeVar("T")
+
 AGENCY_WIDE_ROLES = (Role.AGENCY_ADMIN, Role.BILLING)
+
+# Facts about the person asking that one page reads several times (their team, their
+# emergency grants), kept for the length of one request only: RequestIdMiddleware sets it.
+scope_memo: contextvars.ContextVar[dict[tuple[str, int], Any] | None] = contextvars.ContextVar(
+    "casework_scope_memo", default=None
+)
+
+
+def _remembered(key: tuple[str, int], compute: Callable[[], T]) -> T:
+    memo = scope_memo.get()
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
 CASELOAD_ROLES = (Role.CASE_MANAGER, Role.SUPERVISOR)
 CHART_ROLES = AGENCY_WIDE_ROLES + CASELOAD_ROLES
 
@@ -63,7 +84,10 @@ def clients_in_scope(user: User) -> QuerySet[Client]:
     today = user.agency.today()  # type: ignore[union-attr]
     # The team is a handful of people: fetched as a list, the care-team lookup uses its
     # (staff, dates) index instead of an OR over a subquery scanning the whole agency.
-    team_staff = {user.pk, *colleague_ids(user).values_list("user_id", flat=True)}
+    team_staff = _remembered(
+        ("team", user.pk),
+        lambda: {user.pk, *colleague_ids(user).values_list("user_id", flat=True)},
+    )
     on_care_team = CareTeamMember.objects.filter(
         CareTeamMember.active_on(today),
         staff_id__in=sorted(team_staff),
@@ -81,10 +105,13 @@ def visible_clients(user: User) -> QuerySet[Client]:
     if user.has_role(*AGENCY_WIDE_ROLES):
         return clients_in_scope(user)
     agency_id = agency_id_of(user)
-    granted = list(
-        BreakGlassAccess.objects.filter(
-            user=user, agency_id=agency_id, expires_at__gt=timezone.now()
-        ).values_list("client_id", flat=True)
+    granted = _remembered(
+        ("granted", user.pk),
+        lambda: list(
+            BreakGlassAccess.objects.filter(
+                user=user, agency_id=agency_id, expires_at__gt=timezone.now()
+            ).values_list("client_id", flat=True)
+        ),
     )
     if not granted:
         return clients_in_scope(user)

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 
+from casework.core import access
 from casework.core.audit import Action, RequestContext, audit_record, current_request
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9\-]{8,64}$")
@@ -44,9 +45,11 @@ class RequestIdMiddleware:
                 request_id=request_id,
             )
         )
+        memo = access.scope_memo.set({})
         try:
             response = self.get_response(request)
         finally:
+            access.scope_memo.reset(memo)
             current_request.reset(token)
         response["X-Request-ID"] = request_id
         return response
