@@ -9,7 +9,7 @@ as the caseload or its history grows.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -371,7 +371,6 @@ class MyDay:
     snoozed: int = 0
     more: int = 0  # items past the first SHOWN, behind "show all"
     caseload: list[Client] = field(default_factory=list)
-    factor_names: tuple[str, ...] = field(default=("due", "risk", "billing", "contact"))
 
 
 def _without_duplicates(items: list[WorkItem]) -> list[WorkItem]:
@@ -428,23 +427,23 @@ def my_day(
     now = now or timezone.now()
     today = now.astimezone(user.agency.tzinfo).date()
     caseload = caseload_of(user, today)
-    sources: list[Callable[[], Iterable[WorkItem]]] = [
-        lambda: _flag_items(user, today),
-        lambda: _warning_items(user, today),
-        lambda: _task_items(user, today),
-        lambda: _note_items(user, today),
-        lambda: _cosign_items(user, today),
-        lambda: _plan_items(user, today),
-        lambda: _assessment_items(user, today, caseload),
-        lambda: _authorization_items(user, today, caseload),
-        lambda: _credential_items(user, today),
-        lambda: _contact_items(today, caseload),
-        lambda: _break_glass_items(user, today),
-    ]
+    sources = (
+        _flag_items(user, today),
+        _warning_items(user, today),
+        _task_items(user, today),
+        _note_items(user, today),
+        _cosign_items(user, today),
+        _plan_items(user, today),
+        _assessment_items(user, today, caseload),
+        _authorization_items(user, today, caseload),
+        _credential_items(user, today),
+        _contact_items(today, caseload),
+        _break_glass_items(user, today),
+    )
     snoozed = set(
         Snooze.objects.filter(user=user, until__gt=today).values_list("item_key", flat=True)
     )
-    items = [item for source in sources for item in source() if item.key not in snoozed]
+    items = [item for source in sources for item in source if item.key not in snoozed]
     items = _without_duplicates(items)
     weights = weights_of(user.agency)
     ranked = _ranked(items, caseload, today, weights)

@@ -22,7 +22,6 @@ from casework.schedule.views_calendar import entries_for
 from casework.worklist import board, selectors, services
 from casework.worklist.forms import ReassignForm, SnoozeForm, TaskForm
 from casework.worklist.models import Snooze
-from casework.worklist.priority import FACTORS
 
 FIRST_ITEMS = 30  # the rest is one click away: a page of 100 items helps no one decide
 
@@ -78,7 +77,6 @@ def my_day(request: HttpRequest) -> HttpResponse:
             "day": day,
             "appointments": appointments,
             "today": day.today,
-            "factors": FACTORS,
             "may_add_tasks": access.may_write_notes(user),
             "snooze_default": day.today + datetime.timedelta(days=1),
             "my_clients": day.caseload,
