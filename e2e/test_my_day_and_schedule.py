@@ -15,7 +15,8 @@ from playwright.sync_api import expect
 
 from casework.notes.models import Note
 from casework.schedule.models import Appointment
-from casework.schedule.services import AppointmentInput, appointment_create, appointment_outcome
+from casework.schedule.outcomes import appointment_outcome
+from casework.schedule.services import AppointmentInput, appointment_create
 from casework.testing.factories import PASSWORD
 from casework.testing.personas import Cast, build_cast
 from casework.worklist.models import Task

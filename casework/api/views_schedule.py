@@ -48,7 +48,7 @@ from casework.core import access
 from casework.core.audit import audit_reads
 from casework.core.idempotency import submission_result
 from casework.core.models import User
-from casework.schedule import selectors, services
+from casework.schedule import outcomes, selectors, services
 from casework.schedule.models import Appointment, TravelLeg
 from casework.schedule.services import (
     AppointmentInput,
@@ -443,7 +443,7 @@ class AppointmentViewSet(DomainErrorsMixin, AgencyViewSet):
         if data["status"] == Appointment.Status.CANCELLED and "cancelled_by" not in data:
             raise DomainRefusal("Say who cancelled: client or staff.", "cancelled_by")
         try:
-            result = services.appointment_outcome(
+            result = outcomes.appointment_outcome(
                 appointment=appointment,
                 by=self.user,
                 status=data["status"],

@@ -16,7 +16,7 @@ from casework.clients.models import CareTeamMember, Client
 from casework.core.models import Agency, Program, Role, User
 from casework.notes.models import ContactType, MedicationAdherence, Note
 from casework.notes.services import ATTESTATION, NoteStart, note_create, note_save_draft, note_sign
-from casework.schedule import services
+from casework.schedule import outcomes, services, services_setup
 from casework.schedule.models import AppointmentKind, PlaceType, Resource, TravelLeg
 from casework.schedule.services import AppointmentInput
 from casework.worklist.services import task_create
@@ -118,7 +118,7 @@ def _day_of(
         confirm_conflicts=True,
     )
     occurrences = list(weekly.series.appointments.order_by("start_at")[:3])  # type: ignore[union-attr]
-    outcomes = (
+    statuses = (
         ["attended", "no_show", "no_show"]
         if by.has_role(Role.SUPERVISOR)
         else [
@@ -127,8 +127,8 @@ def _day_of(
             "no_show",
         ]
     )
-    for occurrence, status in zip(occurrences, outcomes, strict=True):
-        services.appointment_outcome(appointment=occurrence, by=by, status=status)
+    for occurrence, status in zip(occurrences, statuses, strict=True):
+        outcomes.appointment_outcome(appointment=occurrence, by=by, status=status)
     _book(
         agency,
         by,
@@ -223,10 +223,12 @@ def seed_schedule(*, agency: Agency, today: datetime.date, rng: random.Random) -
     assert admin is not None
     for year in (today.year, today.year + 1):
         for day, name in _federal_holidays(year):
-            services.holiday_save(by=admin, day=day, name=name)
-    car = services.resource_save(by=admin, name="Pool car 1 (Corolla)", kind=Resource.Kind.VEHICLE)
-    services.resource_save(by=admin, name="Pool car 2 (Prius)", kind=Resource.Kind.VEHICLE)
-    services.resource_save(by=admin, name="Group room", kind=Resource.Kind.ROOM)
+            services_setup.holiday_save(by=admin, day=day, name=name)
+    car = services_setup.resource_save(
+        by=admin, name="Pool car 1 (Corolla)", kind=Resource.Kind.VEHICLE
+    )
+    services_setup.resource_save(by=admin, name="Pool car 2 (Prius)", kind=Resource.Kind.VEHICLE)
+    services_setup.resource_save(by=admin, name="Group room", kind=Resource.Kind.ROOM)
     Program.objects.filter(agency=agency, code="ICM").update(
         contact_every_days=INTENSIVE_CONTACT_DAYS
     )

@@ -17,7 +17,7 @@ from icalendar import Calendar, Event
 from casework.clients.models import Client
 from casework.schedule.models import Appointment, CalendarFeed
 from casework.schedule.recurrence import HORIZON_DAYS
-from casework.schedule.services import token_hash
+from casework.schedule.services_setup import token_hash
 
 DAYS_BACK = 30
 PRODID = "-//Casework//Schedule//EN"

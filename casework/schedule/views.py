@@ -23,7 +23,7 @@ from casework.clients.models import CareTeamMember, Client
 from casework.core import access
 from casework.core.models import Role, User
 from casework.notes.selectors import notes_visible
-from casework.schedule import selectors, services
+from casework.schedule import outcomes, selectors, services
 from casework.schedule.forms import (
     AppointmentForm,
     ConfirmForm,
@@ -284,7 +284,7 @@ def appointment_outcome(request: HttpRequest, appointment_id: int) -> HttpRespon
         return redirect("appointment_detail", appointment.pk)
     data = form.cleaned_data
     try:
-        services.appointment_outcome(
+        outcomes.appointment_outcome(
             appointment=appointment,
             by=user,
             status=data["status"],

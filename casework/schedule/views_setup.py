@@ -11,7 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from casework.core.views_staff import admin_agency, admin_user
-from casework.schedule import services
+from casework.schedule import services, services_setup
 from casework.schedule.feeds import feed_calendar
 from casework.schedule.forms import HolidayForm, ResourceForm
 from casework.schedule.models import CalendarFeed, Holiday, Resource
@@ -27,7 +27,9 @@ def resource_list(request: HttpRequest) -> HttpResponse:
     form = ResourceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.resource_save(by=user, resource=None, is_active=True, **form.cleaned_data)
+            services_setup.resource_save(
+                by=user, resource=None, is_active=True, **form.cleaned_data
+            )
         except services.ScheduleError as error:
             form.add_error(error.field if error.field in form.fields else None, str(error))
         else:
@@ -52,7 +54,7 @@ def resource_edit(request: HttpRequest, resource_id: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.resource_save(
+            services_setup.resource_save(
                 by=user,
                 resource=resource,
                 is_active=request.POST.get("is_active") == "on",
@@ -81,7 +83,7 @@ def holiday_list(request: HttpRequest) -> HttpResponse:
     form = HolidayForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.holiday_save(by=user, **form.cleaned_data)
+            services_setup.holiday_save(by=user, **form.cleaned_data)
         except services.ScheduleError as error:
             form.add_error(error.field if error.field in form.fields else None, str(error))
         else:
@@ -103,7 +105,7 @@ def holiday_delete(request: HttpRequest, holiday_id: int) -> HttpResponse:
     user = admin_user(request)
     holiday = get_object_or_404(Holiday, agency=admin_agency(user), pk=holiday_id)
     try:
-        services.holiday_delete(holiday=holiday, by=user)
+        services_setup.holiday_delete(holiday=holiday, by=user)
     except services.ScheduleError as error:
         messages.error(request, str(error))
     else:
@@ -124,11 +126,11 @@ def feed_page(request: HttpRequest) -> HttpResponse:
     action = request.POST.get("action", "") if request.method == "POST" else ""
     try:
         if action == "make":
-            token = services.feed_create(user=user, by=user)
+            token = services_setup.feed_create(user=user, by=user)
             path = reverse("schedule_feed_calendar", args=[token])
             address = request.build_absolute_uri(path)
         elif action == "revoke":
-            services.feed_revoke(user=user, by=user)
+            services_setup.feed_revoke(user=user, by=user)
             messages.success(request, "Feed turned off: the old address no longer works.")
             return redirect("schedule_feed")
     except services.ScheduleError as error:

@@ -13,7 +13,7 @@ from django.http import Http404
 from casework.clients.models import Client
 from casework.core.audit import Action
 from casework.core.models import AuditEvent, Role
-from casework.schedule import selectors, services
+from casework.schedule import outcomes, selectors, services
 from casework.schedule.models import (
     Appointment,
     AppointmentClient,
@@ -447,7 +447,7 @@ def test_a_stale_version_is_refused(cast):
 
 def test_an_appointment_with_an_outcome_cannot_be_moved_but_its_miles_can_be_added(cast):
     appointment = appointment_for(cast, start=days_from_today(cast.agency, -1))
-    services.appointment_outcome(appointment=appointment, by=cast.case_manager, status="attended")
+    outcomes.appointment_outcome(appointment=appointment, by=cast.case_manager, status="attended")
     appointment.refresh_from_db()
     data = input_of(appointment)
     data.start_at += HOUR

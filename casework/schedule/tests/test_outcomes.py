@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import datetime
-from types import SimpleNamespace
 
 import pytest
+from django.utils import timezone
 
 from casework.billing.models import Charge
 from casework.core.models import AuditEvent
 from casework.notes.models import ContactType, Note
 from casework.notes.services import note_void
-from casework.schedule import services
+from casework.schedule import outcomes, services
 from casework.schedule.models import Appointment, AppointmentKind
 from casework.schedule.services import ScheduleError
 from casework.testing.factories import ClientFactory, assign
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.django_db
 
 
 def outcome(appointment, by, status, **kwargs):
-    return services.appointment_outcome(appointment=appointment, by=by, status=status, **kwargs)
+    return outcomes.appointment_outcome(appointment=appointment, by=by, status=status, **kwargs)
 
 
 def test_a_no_show_makes_a_follow_up_task_and_a_signed_non_billable_note(cast):
@@ -40,7 +40,7 @@ def test_a_no_show_makes_a_follow_up_task_and_a_signed_non_billable_note(cast):
     assert task.title == f"Follow up with {cast.client.display_name} after the missed home visit"
     assert task.reason.startswith("No-show at the home visit on ")
     assert task.reason.endswith(": Not home")
-    assert task.due_on == services.next_working_day(cast.case_manager, cast.agency.today())
+    assert task.due_on == outcomes.next_working_day(cast.case_manager, cast.agency.today())
     [note] = result.notes
     assert note.status == Note.Status.SIGNED
     assert note.contact_type == ContactType.NO_SHOW and note.appointment == appointment
@@ -165,12 +165,16 @@ def test_the_outcome_audit_holds_no_names(cast):
     assert "hospital" not in event.detail and "Connor" not in event.detail
 
 
-def test_the_outcome_asks_for_early_warnings_for_each_client(cast, monkeypatch):
-    asked: list[int] = []
-    fake = SimpleNamespace(enqueue=lambda client_id: asked.append(client_id))
-    monkeypatch.setattr(services, "evaluate_client_warnings", fake)
-    outcome(past_appointment_for(cast), cast.case_manager, "no_show")
-    assert asked == [cast.client.pk]
+def test_an_outcome_runs_the_early_warning_rules_for_its_clients(cast):
+    from casework.worklist.models import ClientWarning, WarningKind
+
+    for hours_ago in (50, 26):
+        start = timezone.now() - datetime.timedelta(hours=hours_ago)
+        outcome(past_appointment_for(cast, start=start), cast.case_manager, "no_show")
+    # The task queue ran the rules inside the outcome: two no-shows in a row raise a warning.
+    assert ClientWarning.objects.filter(
+        client=cast.client, kind=WarningKind.MISSED_IN_A_ROW
+    ).exists()
 
 
 def test_the_follow_up_is_due_on_the_next_working_day():
@@ -178,11 +182,11 @@ def test_the_follow_up_is_due_on_the_next_working_day():
         work_days = "MO,TU,WE,TH,FR"
 
     friday = datetime.date(2026, 12, 4)
-    assert services.next_working_day(Staff(), friday) == datetime.date(2026, 12, 7)  # type: ignore[arg-type]
+    assert outcomes.next_working_day(Staff(), friday) == datetime.date(2026, 12, 7)  # type: ignore[arg-type]
     Staff.work_days = "SA"
-    assert services.next_working_day(Staff(), friday) == datetime.date(2026, 12, 5)  # type: ignore[arg-type]
+    assert outcomes.next_working_day(Staff(), friday) == datetime.date(2026, 12, 5)  # type: ignore[arg-type]
     Staff.work_days = ""
-    assert services.next_working_day(Staff(), friday) == datetime.date(2026, 12, 5)  # type: ignore[arg-type]
+    assert outcomes.next_working_day(Staff(), friday) == datetime.date(2026, 12, 5)  # type: ignore[arg-type]
 
 
 def test_an_outcome_leaves_the_appointment_unmovable(cast):

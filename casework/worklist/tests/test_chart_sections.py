@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from casework.schedule.services import appointment_outcome
+from casework.schedule.outcomes import appointment_outcome
 from casework.testing.personas import Cast
 from casework.testing.schedule import appointment_for, days_from_today, past_appointment_for
 from casework.worklist.models import ClientWarning, WarningKind
