@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -40,9 +40,9 @@ from casework.clients.services import audit_chart_read
 from casework.core import access
 from casework.core.audit import audit_reads
 from casework.core.idempotency import submission_result
-from casework.core.models import User
 from casework.worklist import services
 from casework.worklist.models import Task, TaskEvent
+from casework.worklist.selectors import tasks_visible
 from casework.worklist.services import TaskError
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
@@ -71,18 +71,6 @@ class TaskAccess(BasePermission):
 
     def has_permission(self, request: Request, view: Any) -> bool:
         return access.may_use_client_registry(request.user)
-
-
-def tasks_visible(user: User) -> QuerySet[Task]:
-    """Tasks the user may see, as casework.worklist.selectors.task_or_404 decides for one."""
-    tasks = Task.objects.filter(agency_id=access.agency_id_of(user))
-    if not access.may_manage_staff(user):
-        tasks = tasks.filter(
-            Q(assignee=user)
-            | Q(created_by=user)
-            | Q(assignee_id__in=access.supervised_staff_ids(user))
-        )
-    return tasks
 
 
 def task_refusal(error: TaskError, fields: dict[str, str]) -> DomainRefusal:

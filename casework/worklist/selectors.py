@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Max, Min, Prefetch, Q
+from django.db.models import Max, Min, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -475,17 +475,22 @@ def task_assignees(user: User) -> Any:
     return staff.distinct().order_by("last_name", "first_name")
 
 
-def task_or_404(user: User, task_id: int | str) -> Task:
-    """A task the user may see: their own, one they made, their team's if they supervise it."""
-    tasks = Task.objects.filter(agency_id=access.agency_id_of(user)).filter(
-        Q(assignee=user)
-        | Q(created_by=user)
-        | Q(assignee_id__in=access.supervised_staff_ids(user))
-        | (Q(pk__isnull=False) if access.may_manage_staff(user) else Q(pk__isnull=True))
+def tasks_visible(user: User) -> QuerySet[Task]:
+    """Tasks the user may see: their own, ones they gave, their supervised team's; all, for admins."""
+    tasks = Task.objects.filter(agency_id=access.agency_id_of(user))
+    if access.may_manage_staff(user):
+        return tasks
+    return tasks.filter(
+        Q(assignee=user) | Q(created_by=user) | Q(assignee_id__in=access.supervised_staff_ids(user))
     )
+
+
+def task_or_404(user: User, task_id: int | str) -> Task:
     try:
-        return tasks.select_related("client", "assignee", "created_by", "done_by").get(
-            pk=int(task_id)
+        return (
+            tasks_visible(user)
+            .select_related("client", "assignee", "created_by", "done_by")
+            .get(pk=int(task_id))
         )
     except (ValueError, TypeError, Task.DoesNotExist):
         raise Http404("No such task.") from None
