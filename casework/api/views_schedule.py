@@ -96,9 +96,7 @@ class AppointmentAccess(BasePermission):
 def may_change(user: User, appointment: Appointment) -> bool:
     """The staff member's own; a supervisor's team's; an admin's whole agency (as the services
     decide; checked first so that someone who sees it through a client gets 403, not 400)."""
-    if appointment.staff_id == user.pk or access.may_manage_staff(user):
-        return True
-    return access.supervised_staff_ids(user).filter(user_id=appointment.staff_id).exists()
+    return access.may_act_for(user, appointment.staff_id)
 
 
 def schedule_refusal(error: ScheduleError) -> DomainRefusal:

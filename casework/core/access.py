@@ -225,3 +225,11 @@ def supervised_staff_ids(user: User) -> QuerySet[TeamMembership, Any]:
         user=user, kind=TeamMembership.Kind.SUPERVISOR, team__is_active=True
     ).values("team_id")
     return TeamMembership.objects.filter(team_id__in=teams).values("user_id")
+
+
+def may_act_for(user: User, staff_id: int) -> bool:
+    """Whether the user may manage this staff member's schedule and tasks: their own, a
+    supervisor's team member's, or (an admin) anyone's in the agency."""
+    if staff_id == user.pk or may_manage_staff(user):
+        return True
+    return supervised_staff_ids(user).filter(user_id=staff_id).exists()

@@ -141,9 +141,7 @@ def _check_may_schedule_for(by: User, staff: User) -> None:
         raise ScheduleError("Your role does not schedule appointments.")
     if staff.agency_id != by.agency_id:
         raise ScheduleError("That person is not on your agency's staff.", field="staff")
-    if staff.pk == by.pk or access.may_manage_staff(by):
-        return
-    if access.supervised_staff_ids(by).filter(user_id=staff.pk).exists():
+    if access.may_act_for(by, staff.pk):
         return
     raise ScheduleError(
         "You can schedule your own appointments; a supervisor or an admin schedules for others.",
