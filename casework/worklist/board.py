@@ -9,15 +9,15 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Max, Min, Q
+from django.db.models import Count, Q
 
-from casework.clients.models import CareTeamMember, Client, Episode
+from casework.clients.models import CareTeamMember, Client
 from casework.core import access
 from casework.core.models import Role, User
 from casework.notes.models import Note
 from casework.schedule.models import Appointment
+from casework.worklist.contact import last_contacts, program_standards
 from casework.worklist.models import Task
-from casework.worklist.selectors import CONTACTS
 
 # How much one client weighs in a caseload, by acuity: a high-acuity client is the work of
 # two and a half low-acuity ones.
@@ -105,25 +105,8 @@ def _count_caseloads(rows: dict[int, MemberRow], user: User, today: datetime.dat
     clients = Client.objects.filter(pk__in=list(primary)).values_list(
         "pk", "acuity", "contact_every_days"
     )
-    program_standard = dict(
-        Episode.objects.filter(
-            Q(discharged_on__isnull=True) | Q(discharged_on__gt=today),
-            client_id__in=list(primary),
-            admitted_on__lte=today,
-            program__contact_every_days__isnull=False,
-        )
-        .values("client_id")
-        .annotate(days=Min("program__contact_every_days"))
-        .values_list("client_id", "days")
-    )
-    last_contact = dict(
-        Note.objects.filter(
-            client_id__in=list(primary), status=Note.Status.SIGNED, contact_type__in=CONTACTS
-        )
-        .values("client_id")
-        .annotate(last=Max("service_date"))
-        .values_list("client_id", "last")
-    )
+    program_standard = program_standards(primary, today)
+    last_contact = last_contacts(primary)
     for client_id, acuity, own_standard in clients:
         row = rows[primary[client_id]]
         row.clients += 1

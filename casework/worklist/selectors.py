@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Max, Min, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -21,17 +21,18 @@ from django.utils import timezone
 from casework.assessments.selectors import assessments_due_for, flag_notices_open
 from casework.billing.models import Authorization
 from casework.billing.selectors.catalogue import authorizations_with_usage
-from casework.clients.models import CareTeamMember, Client, Episode, SafetyFlag
+from casework.clients.models import CareTeamMember, Client, SafetyFlag
 from casework.clients.selectors import break_glass_for_supervisor
 from casework.core import access
 from casework.core.models import Role, User
 from casework.core.selectors import credentials_expiring
-from casework.notes.models import NEVER_BILLABLE_CONTACTS, ContactType, Note
+from casework.notes.models import NEVER_BILLABLE_CONTACTS
 from casework.notes.selectors import my_unsigned_notes, notes_awaiting_cosign
 from casework.plans.selectors import plans_due_for
 from casework.schedule.models import Appointment
 from casework.schedule.selectors import todays_appointments
 from casework.worklist import warnings
+from casework.worklist.contact import last_contacts, program_standards
 from casework.worklist.models import Snooze, Task, WarningKind
 from casework.worklist.priority import (
     Factor,
@@ -43,7 +44,6 @@ from casework.worklist.priority import (
     weights_of,
 )
 
-CONTACTS = (ContactType.FACE_TO_FACE, ContactType.PHONE, ContactType.VIDEO)
 LOOK_AHEAD = datetime.timedelta(days=14)
 AUTHORIZATION_WARNING = datetime.timedelta(days=30)
 AUTHORIZATION_USED_WARNING = 0.8
@@ -101,30 +101,12 @@ def caseload_of(user: User, today: datetime.date) -> Caseload:
         )
         .order_by("legal_last_name", "legal_first_name")
     }
-    program_standard = dict(
-        Episode.objects.filter(
-            Q(discharged_on__isnull=True) | Q(discharged_on__gt=today),
-            client_id__in=list(clients),
-            admitted_on__lte=today,
-            program__contact_every_days__isnull=False,
-        )
-        .values("client_id")
-        .annotate(days=Min("program__contact_every_days"))
-        .values_list("client_id", "days")
-    )
+    program_standard = program_standards(clients, today)
     standard = {
         pk: client.contact_every_days or program_standard.get(pk) or user.agency.contact_every_days
         for pk, client in clients.items()
     }
-    last_contact = dict(
-        Note.objects.filter(
-            client_id__in=list(clients), status=Note.Status.SIGNED, contact_type__in=CONTACTS
-        )
-        .values("client_id")
-        .annotate(last=Max("service_date"))
-        .values_list("client_id", "last")
-    )
-    return Caseload(clients, standard, last_contact)
+    return Caseload(clients, standard, last_contacts(clients))
 
 
 def _note_items(user: User, today: datetime.date) -> Iterable[WorkItem]:

@@ -141,9 +141,7 @@ def _check_may_change(task: Task, by: User) -> None:
     """The assignee, or a supervisor of the assignee's team, or an admin."""
     if by.agency_id != task.agency_id:
         raise TaskError("This task belongs to another agency.")
-    if by.pk == task.assignee_id or access.may_manage_staff(by):
-        return
-    if access.supervised_staff_ids(by).filter(user_id=task.assignee_id).exists():
+    if access.may_act_for(by, task.assignee_id):
         return
     raise TaskError("Only the person it is for, or their supervisor, can change this task.")
 

@@ -29,18 +29,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max, Min, Q, Window
+from django.db.models import F, Q, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404
 from django.utils import timezone
 
 from casework.assessments.models import Assessment
-from casework.clients.models import CareTeamMember, Client, Episode
+from casework.clients.models import CareTeamMember, Client
 from casework.core import access
 from casework.core.audit import Action, audit_record
 from casework.core.models import Agency, User
-from casework.notes.models import ContactType, MedicationAdherence, NotableEvent, Note
+from casework.notes.models import MedicationAdherence, NotableEvent, Note
 from casework.schedule.models import Appointment, AppointmentClient
+from casework.worklist.contact import last_contacts, program_standards
 from casework.worklist.models import TITLE_LIMIT, ClientWarning, Task, WarningKind, WarningRule
 from casework.worklist.services import TaskError, task_create
 
@@ -70,7 +71,6 @@ RULE_TEXT: dict[str, str] = {
     Kind.HOUSING_LOST: "A signed note records that the client lost their housing.",
 }
 URGENT_KINDS = frozenset({Kind.PHQ9_ITEM9, Kind.ER_OR_HOSPITAL, Kind.HOUSING_LOST})
-CONTACTS = (ContactType.FACE_TO_FACE, ContactType.PHONE, ContactType.VIDEO)
 MEDICATION_WORRIES = (MedicationAdherence.NOT_TAKING, MedicationAdherence.STOPPED)
 NOTE_EVENT_KINDS: dict[str, str] = {
     NotableEvent.ER_VISIT: Kind.ER_OR_HOSPITAL,
@@ -242,17 +242,7 @@ def _contact_standards(
     client_ids: list[int], clients: dict[int, Client], today: datetime.date
 ) -> dict[int, int | None]:
     """The client's own contact standard, else the strictest of their current programs' (1 query)."""
-    programs = dict(
-        Episode.objects.filter(
-            Q(discharged_on__isnull=True) | Q(discharged_on__gt=today),
-            client_id__in=client_ids,
-            admitted_on__lte=today,
-            program__contact_every_days__isnull=False,
-        )
-        .values("client_id")
-        .annotate(days=Min("program__contact_every_days"))
-        .values_list("client_id", "days")
-    )
+    programs = program_standards(client_ids, today)
     return {pk: clients[pk].contact_every_days or programs.get(pk) for pk in client_ids}
 
 
@@ -263,12 +253,7 @@ def _no_contact(
     is sooner (2 queries). Once past the standard itself the client is already on My day as
     "See …"; the warning is the escalation."""
     ids = list(clients)
-    last_contact = dict(
-        Note.objects.filter(client_id__in=ids, status=Note.Status.SIGNED, contact_type__in=CONTACTS)
-        .values("client_id")
-        .annotate(last=Max("service_date"))
-        .values_list("client_id", "last")
-    )
+    last_contact = last_contacts(ids)
     standards = _contact_standards(ids, clients, today)
     findings = []
     for pk, client in clients.items():
