@@ -5,10 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from django.conf import settings
 from django.test import Client as HttpClient
 
 from casework.core.models import User
 from casework.testing.personas import Cast, build_cast, sign_in
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _documents_in_a_temporary_folder(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Uploaded documents of the tests go to a folder of their own, never the developer's."""
+    settings.CASEWORK_DOCUMENTS_ROOT = tmp_path_factory.mktemp("documents")
 
 
 @pytest.fixture

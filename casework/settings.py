@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "casework.plans",
     "casework.schedule",
     "casework.worklist",
+    "casework.coordination",
     "casework.reports",
     "casework.web",
     "casework.api",
@@ -339,4 +340,9 @@ LOGGING = {
 
 CASEWORK_DEFAULT_IDLE_MINUTES = env_int("CASEWORK_DEFAULT_IDLE_MINUTES", 15)
 CASEWORK_MAX_UPLOAD_BYTES = env_int("CASEWORK_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
+# Uploaded client documents and generated referral packets: outside the web root, served only
+# through access-checked, audited views.
+CASEWORK_DOCUMENTS_ROOT = Path(
+    env_str("CASEWORK_DOCUMENTS_ROOT", str(PROJECT_DIR / "private" / "documents"))
+)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

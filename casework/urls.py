@@ -17,6 +17,7 @@ urlpatterns = [
     path("warnings/", include("casework.worklist.urls_warnings")),
     path("billing/", include("casework.billing.urls")),
     path("reports/", include("casework.reports.urls")),
+    path("", include("casework.coordination.urls")),
     path("api/", include("casework.api.urls")),
     path("account/api-tokens/", include("casework.api.urls_tokens")),
     path("django-admin/", admin.site.urls),

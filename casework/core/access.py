@@ -10,6 +10,8 @@ Selectors and API querysets start from these functions; views never filter by ha
   not note narratives, unless the agency allows it). Their chart reads are audited like anyone's.
 - Auditors read the audit log and nothing else.
 - Break the glass: a time-limited grant, with a reason, to one chart outside one's scope.
+- Coverage: while a colleague is away, the person covering for them sees their caseload, until
+  the coverage ends.
 """
 
 from __future__ import annotations
@@ -70,6 +72,18 @@ def colleague_ids(user: User) -> QuerySet[TeamMembership, Any]:
     return TeamMembership.objects.filter(team_id__in=my_teams).values("user_id")
 
 
+def covered_staff_ids(user: User) -> list[int]:
+    """Colleagues this user is covering for right now (their caseload is in the user's scope)."""
+    from casework.coordination.models import Coverage
+
+    now = timezone.now()
+    return list(
+        Coverage.objects.filter(
+            covering=user, agency_id=agency_id_of(user), starts_at__lte=now, ends_at__gt=now
+        ).values_list("absent_id", flat=True)
+    )
+
+
 def clients_in_scope(user: User) -> QuerySet[Client]:
     """Clients the user may open in the ordinary course of work (without breaking the glass)."""
     from casework.clients.models import CareTeamMember, Client
@@ -86,7 +100,11 @@ def clients_in_scope(user: User) -> QuerySet[Client]:
     # (staff, dates) index instead of an OR over a subquery scanning the whole agency.
     team_staff = _remembered(
         ("team", user.pk),
-        lambda: {user.pk, *colleague_ids(user).values_list("user_id", flat=True)},
+        lambda: {
+            user.pk,
+            *colleague_ids(user).values_list("user_id", flat=True),
+            *covered_staff_ids(user),
+        },
     )
     on_care_team = CareTeamMember.objects.filter(
         CareTeamMember.active_on(today),
@@ -233,3 +251,18 @@ def may_act_for(user: User, staff_id: int) -> bool:
     if staff_id == user.pk or may_manage_staff(user):
         return True
     return supervised_staff_ids(user).filter(user_id=staff_id).exists()
+
+
+def may_use_directory(user: Any) -> bool:
+    """Staff who work with charts look up and add the people and places clients deal with."""
+    return _is_staff_of_an_agency(user) and user.has_role(*CHART_ROLES)
+
+
+def may_curate_directory(user: Any) -> bool:
+    """Admins and supervisors correct, deactivate and import directory entries."""
+    return _is_staff_of_an_agency(user) and user.has_role(Role.AGENCY_ADMIN, Role.SUPERVISOR)
+
+
+def may_coordinate(user: Any) -> bool:
+    """Releases, documents, referrals and communications are recorded by those who serve clients."""
+    return may_edit_chart(user)

@@ -132,6 +132,11 @@ class Program(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(365)],
         help_text="Contact standard of the program (e.g. 7 for intensive case management); blank uses the agency's.",
     )
+    is_part2 = models.BooleanField(
+        "42 CFR Part 2 program",
+        default=False,
+        help_text="A substance-use program: its clients' clinical records are shared only under a Part 2 consent.",
+    )
 
     class Meta:
         ordering = ["name"]

@@ -27,6 +27,7 @@ class Task(models.Model):
         MANUAL = "manual", "Task"
         FOLLOW_UP = "follow_up", "Follow-up after a missed appointment"
         WARNING_PLAN = "warning_plan", "Plan for an early warning"
+        REFERRAL_FOLLOW_UP = "referral", "Referral follow-up"
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"

@@ -19,6 +19,7 @@ LOCKED_TABLES = [
     "billing_charge",
     "billing_claimbatch",
     "billing_claimline",
+    "coordination_disclosure",
 ]
 
 
