@@ -24,9 +24,11 @@ from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from casework.api.outside import disclose_to_outside
 from casework.api.views_fhir import PATIENT, FhirView, _fhir_response, _id_parameter
 from casework.clients.models import Client
 from casework.clients.services import audit_chart_read
+from casework.coordination.models import Category
 from casework.core import access
 from casework.core.audit import audit_reads
 from casework.core.models import User
@@ -117,6 +119,8 @@ def _named(user: User, appointments: list[Appointment]) -> dict[int, list[int]]:
 
 @extend_schema(tags=["fhir"])
 class AppointmentSearch(FhirView):
+    disclosure_categories = (Category.DEMOGRAPHICS,)
+
     @extend_schema(
         operation_id="fhir_appointment_search",
         summary="FHIR: a client's appointments as Appointments",
@@ -136,14 +140,28 @@ class AppointmentSearch(FhirView):
             .order_by("start_at", "id")
         )
         named = _named(self.user, appointments)
+        disclose_to_outside(
+            self.request,
+            client_ids=[client.pk],
+            categories=self.disclosure_categories,
+            section="fhir Appointment",
+        )
         audit_chart_read(user=self.user, client=client, what="fhir Appointment")
         others = {i for ids in named.values() for i in ids} - {client.pk}
+        disclose_to_outside(
+            self.request,
+            client_ids=sorted(others),
+            categories=self.disclosure_categories,
+            section="fhir Appointment",
+        )
         audit_reads(actor=self.user, client_ids=sorted(others), section="fhir Appointment")
         return self.searchset([appointment(a, client_ids=named[a.pk]) for a in appointments])
 
 
 @extend_schema(tags=["fhir"])
 class AppointmentRead(FhirView):
+    disclosure_categories = (Category.DEMOGRAPHICS,)
+
     @extend_schema(
         operation_id="fhir_appointment_read",
         summary="FHIR: an appointment as an Appointment",
@@ -162,5 +180,11 @@ class AppointmentRead(FhirView):
         if found is None:
             raise exceptions.NotFound("No such Appointment.")
         client_ids = _named(self.user, [found])[found.pk]
+        disclose_to_outside(
+            self.request,
+            client_ids=client_ids,
+            categories=self.disclosure_categories,
+            section=f"fhir Appointment {found.pk}",
+        )
         audit_reads(actor=self.user, client_ids=client_ids, section=f"fhir Appointment {found.pk}")
         return Response(appointment(found, client_ids=client_ids))

@@ -8,6 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from casework.api.authentication import token_generate
+from casework.coordination.models import Organization
+from casework.core import access
 from casework.core.audit import Action, audit_record
 from casework.core.models import ApiToken, User
 
@@ -27,11 +29,23 @@ def active_tokens(*, user: User) -> list[ApiToken]:
 
 
 def api_token_create(
-    *, user: User, name: str, days: int = DEFAULT_TOKEN_DAYS
+    *,
+    user: User,
+    name: str,
+    days: int = DEFAULT_TOKEN_DAYS,
+    organization: Organization | None = None,
 ) -> tuple[ApiToken, str]:
-    """Make a token for the user; returns it with the raw secret, which is never stored or shown again."""
+    """Make a token for the user; returns it with the raw secret, which is never stored or shown again.
+
+    With `organization`, the token is for that outside organisation's system: it reads only,
+    and only what the clients' releases let the agency share with that organisation.
+    """
     if user.agency_id is None or not user.is_active:
         raise TokenError("Only active staff of an agency can make API tokens.")
+    if organization is not None and not access.may_manage_staff(user):
+        raise TokenError("Only an agency admin can make a token for an outside organisation.")
+    if organization is not None and organization.agency_id != user.agency_id:
+        raise TokenError("Choose an organisation from your agency's directory.")
     name = name.strip()
     if not name:
         raise TokenError("Give the token a name, e.g. the script or tool that will use it.")
@@ -50,12 +64,18 @@ def api_token_create(
             prefix=prefix,
             digest=digest,
             expires_at=timezone.now() + datetime.timedelta(days=days),
+            organization=organization,
         )
         audit_record(
             actor=user,
             action=Action.CREATE,
             obj=token,
-            detail={"name": token.name, "prefix": prefix, "expires_at": token.expires_at},
+            detail={
+                "name": token.name,
+                "prefix": prefix,
+                "expires_at": token.expires_at,
+                "organization": organization.pk if organization is not None else None,
+            },
         )
     return token, raw
 

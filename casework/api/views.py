@@ -25,6 +25,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 
 from casework.api import schema
+from casework.api.outside import OutsideSystemsReadReleasedRecordsOnly, disclose_to_outside
 from casework.api.pagination import StrictLimitOffsetPagination
 from casework.api.permissions import AgencyMember, ClientRegistryAccess
 from casework.api.serializers import (
@@ -39,6 +40,7 @@ from casework.api.serializers import (
 )
 from casework.clients import selectors, services
 from casework.clients.models import CareTeamMember, Client
+from casework.coordination.models import Category
 from casework.core import access
 from casework.core.audit import Action, audit_reads, audit_record
 from casework.core.models import Program, TeamMembership, User
@@ -83,9 +85,19 @@ class AgencyViewSet(viewsets.GenericViewSet[Any]):
     # Any id reaches the view, so a malformed one is a JSON 404 rather than Django's HTML page.
     lookup_value_regex = r"[^/]+"
 
+    # What a read reveals about the clients it names; an outside organisation's system may
+    # read only viewsets that say (casework.api.outside).
+    disclosure_categories: tuple[str, ...] = ()
+
     @property
     def user(self) -> User:
         return cast(User, self.request.user)
+
+    def check_permissions(self, request: Request) -> None:
+        super().check_permissions(request)
+        gate = OutsideSystemsReadReleasedRecordsOnly()
+        if not gate.has_permission(request, self):
+            self.permission_denied(request, message=gate.message)
 
 
 def _primary_assignments(today: Any) -> Prefetch[Any]:
@@ -145,6 +157,7 @@ class ClientViewSet(AgencyViewSet):
     """Clients of the caller's agency, limited to what the caller may see. No DELETE: charts are kept."""
 
     serializer_class = ClientSerializer
+    disclosure_categories = (Category.DEMOGRAPHICS,)
     permission_classes = [IsAuthenticated, ClientRegistryAccess]
     queryset = Client.objects.none()  # for the schema; get_queryset starts from the access layer
 
@@ -192,11 +205,20 @@ class ClientViewSet(AgencyViewSet):
             if not include_inactive:
                 clients = clients.filter(status=Client.Status.ACTIVE)
             page = self.paginate_queryset(clients)
+        disclose_to_outside(
+            request,
+            client_ids=[c.pk for c in page or []],
+            categories=self.disclosure_categories,
+            section="clients",
+        )
         audit_reads(actor=self.user, client_ids=[c.pk for c in page or []], section="api list")
         return self.get_paginated_response(ClientSerializer(page, many=True).data)
 
     def retrieve(self, request: Request, pk: str) -> Response:
         client = self.get_object()
+        disclose_to_outside(
+            request, client_ids=[client.pk], categories=self.disclosure_categories, section="client"
+        )
         services.audit_chart_read(user=self.user, client=client, what="api")
         return self._output(client)
 

@@ -27,6 +27,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from casework.api import schema
+from casework.api.outside import disclose_to_outside
 from casework.api.permissions import AgencyMember, AssessmentAccess
 from casework.api.refusals import DomainErrorsMixin, DomainRefusal, Stale, expected_version
 from casework.api.serializers import IDEMPOTENCY_KEY_SHAPE
@@ -46,6 +47,7 @@ from casework.assessments.instruments import Instrument, instruments
 from casework.assessments.models import Assessment
 from casework.assessments.services import AssessmentError
 from casework.clients.services import audit_chart_read
+from casework.coordination.models import Category
 from casework.core.audit import audit_reads
 from casework.core.idempotency import submission_claim, submission_complete
 
@@ -184,6 +186,8 @@ class InstrumentViewSet(AgencyViewSet):
 class AssessmentViewSet(DomainErrorsMixin, AgencyViewSet):
     """Assessments: drafts (the author's own), signing (which fixes the score), addenda."""
 
+    disclosure_categories = (Category.ASSESSMENTS,)
+
     serializer_class = AssessmentSerializer
     permission_classes = [IsAuthenticated, AssessmentAccess]
     queryset = Assessment.objects.none()  # for the schema; get_queryset starts from the selector
@@ -221,6 +225,12 @@ class AssessmentViewSet(DomainErrorsMixin, AgencyViewSet):
         if "status" in filters:
             assessments = assessments.filter(status=filters["status"])
         page = self.paginate_queryset(assessments) or []
+        disclose_to_outside(
+            self.request,
+            client_ids=list(dict.fromkeys(a.client_id for a in page)),
+            categories=self.disclosure_categories,
+            section="api assessments",
+        )
         audit_reads(
             actor=self.user,
             client_ids=list(dict.fromkeys(a.client_id for a in page)),
@@ -231,6 +241,12 @@ class AssessmentViewSet(DomainErrorsMixin, AgencyViewSet):
 
     def retrieve(self, request: Request, pk: str) -> Response:
         assessment = self.get_object()
+        disclose_to_outside(
+            self.request,
+            client_ids=[assessment.client.pk],
+            categories=self.disclosure_categories,
+            section=f"api assessment {assessment.pk}",
+        )
         audit_chart_read(
             user=self.user, client=assessment.client, what=f"api assessment {assessment.pk}"
         )

@@ -25,6 +25,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from casework.api import schema
+from casework.api.outside import disclose_to_outside
 from casework.api.serializers import IDEMPOTENCY_KEY_SHAPE
 from casework.api.serializers_billing import (
     ChargeListQuerySerializer,
@@ -40,6 +41,7 @@ from casework.api.views import AgencyViewSet
 from casework.billing.models import Charge, ClaimBatch
 from casework.billing.services import charges as charge_services
 from casework.billing.services import claims as claim_services
+from casework.coordination.models import Category
 from casework.core import access
 from casework.core.audit import audit_reads
 from casework.core.idempotency import submission_result
@@ -115,6 +117,8 @@ class ChargeViewSet(BillingViewSet):
     """Charges are made by signing notes, never by hand: here they are read, rechecked, voided
     or corrected with the payer."""
 
+    disclosure_categories = (Category.DEMOGRAPHICS, Category.DIAGNOSES)
+
     serializer_class = ChargeSerializer
     queryset = Charge.objects.none()  # for the schema; get_queryset starts from the access layer
 
@@ -149,6 +153,12 @@ class ChargeViewSet(BillingViewSet):
         if "service_to" in filters:
             charges = charges.filter(service_date__lte=filters["service_to"])
         page = self.paginate_queryset(charges) or []
+        disclose_to_outside(
+            self.request,
+            client_ids=list(dict.fromkeys(charge.client_id for charge in page)),
+            categories=self.disclosure_categories,
+            section="api charges",
+        )
         audit_reads(
             actor=self.user,
             client_ids=list(dict.fromkeys(charge.client_id for charge in page)),
@@ -160,6 +170,12 @@ class ChargeViewSet(BillingViewSet):
 
     def retrieve(self, request: Request, pk: str) -> Response:
         charge = self.get_object()
+        disclose_to_outside(
+            self.request,
+            client_ids=[charge.client_id],
+            categories=self.disclosure_categories,
+            section="api charge",
+        )
         audit_reads(actor=self.user, client_ids=[charge.client_id], section="api charge")
         return Response(ChargeSerializer(charge, context=self._context()).data)
 

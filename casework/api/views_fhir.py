@@ -28,6 +28,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from casework.api import fhir
+from casework.api.outside import OutsideSystemsReadReleasedRecordsOnly, disclose_to_outside
 from casework.api.permissions import AgencyMember, ChartRecordAccess
 from casework.api.views import AgencyApiThrottle
 from casework.api.views_plans import progress_now
@@ -36,6 +37,7 @@ from casework.assessments.instruments import instruments
 from casework.assessments.models import Assessment
 from casework.clients.models import Client
 from casework.clients.services import audit_chart_read
+from casework.coordination.models import Category
 from casework.core import access
 from casework.core.models import User
 from casework.plans import selectors as plan_selectors
@@ -122,10 +124,19 @@ class FhirView(APIView):
     content_negotiation_class = AlwaysFhir
     throttle_classes = [AgencyApiThrottle]
     permission_classes = [IsAuthenticated, FhirChartAccess]
+    # What a read reveals about the clients it names (casework.api.outside).
+    disclosure_categories: tuple[str, ...] = ()
+    outside_may_read = False
 
     @property
     def user(self) -> User:
         return cast(User, self.request.user)
+
+    def check_permissions(self, request: Request) -> None:
+        super().check_permissions(request)
+        gate = OutsideSystemsReadReleasedRecordsOnly()
+        if not gate.has_permission(request, self):
+            self.permission_denied(request, message=gate.message)
 
     def base(self) -> str:
         """The service base URL, e.g. https://casework.example/api/fhir/r4."""
@@ -160,6 +171,7 @@ class FhirView(APIView):
 
 @extend_schema(tags=["fhir"])
 class QuestionnaireSearch(FhirView):
+    outside_may_read = True  # instrument definitions, no client data
     permission_classes = [IsAuthenticated, AgencyMember]
 
     @extend_schema(
@@ -175,6 +187,7 @@ class QuestionnaireSearch(FhirView):
 
 @extend_schema(tags=["fhir"])
 class QuestionnaireRead(FhirView):
+    outside_may_read = True  # instrument definitions, no client data
     permission_classes = [IsAuthenticated, AgencyMember]
 
     @extend_schema(
@@ -218,6 +231,8 @@ def _response(assessment: Assessment, base: str) -> Any:
 
 @extend_schema(tags=["fhir"])
 class QuestionnaireResponseSearch(FhirView):
+    disclosure_categories = (Category.ASSESSMENTS,)
+
     @extend_schema(
         operation_id="fhir_questionnaire_response_search",
         summary="FHIR: a client's assessments as QuestionnaireResponses",
@@ -231,6 +246,12 @@ class QuestionnaireResponseSearch(FhirView):
         assessments = (
             _assessments(self.user).filter(client=client).order_by("-administered_on", "-id")
         )
+        disclose_to_outside(
+            self.request,
+            client_ids=[client.pk],
+            categories=self.disclosure_categories,
+            section="fhir QuestionnaireResponse",
+        )
         audit_chart_read(user=self.user, client=client, what="fhir QuestionnaireResponse")
         base = self.base()
         responses = [r for a in assessments if (r := _response(a, base)) is not None]
@@ -239,6 +260,8 @@ class QuestionnaireResponseSearch(FhirView):
 
 @extend_schema(tags=["fhir"])
 class QuestionnaireResponseRead(FhirView):
+    disclosure_categories = (Category.ASSESSMENTS,)
+
     @extend_schema(
         operation_id="fhir_questionnaire_response_read",
         summary="FHIR: an assessment as a QuestionnaireResponse",
@@ -255,6 +278,12 @@ class QuestionnaireResponseRead(FhirView):
         response = _response(assessment, self.base()) if assessment is not None else None
         if assessment is None or response is None:
             raise exceptions.NotFound("No such QuestionnaireResponse.")
+        disclose_to_outside(
+            self.request,
+            client_ids=[assessment.client.pk],
+            categories=self.disclosure_categories,
+            section=f"fhir QuestionnaireResponse {pk}",
+        )
         audit_chart_read(
             user=self.user, client=assessment.client, what=f"fhir QuestionnaireResponse {pk}"
         )
@@ -273,6 +302,8 @@ def _signed_plans(user: User) -> QuerySet[ServicePlan]:
 
 @extend_schema(tags=["fhir"])
 class CarePlanSearch(FhirView):
+    disclosure_categories = (Category.PLANS,)
+
     @extend_schema(
         operation_id="fhir_care_plan_search",
         summary="FHIR: a client's service plans as CarePlans",
@@ -285,6 +316,12 @@ class CarePlanSearch(FhirView):
     def get(self, request: Request) -> Response:
         client = self.patient()
         plans = list(_signed_plans(self.user).filter(client=client).order_by("-number"))
+        disclose_to_outside(
+            self.request,
+            client_ids=[client.pk],
+            categories=self.disclosure_categories,
+            section="fhir CarePlan",
+        )
         audit_chart_read(user=self.user, client=client, what="fhir CarePlan")
         progress = progress_now(plans)
         base, next_starts = self.base(), None
@@ -299,6 +336,8 @@ class CarePlanSearch(FhirView):
 
 @extend_schema(tags=["fhir"])
 class CarePlanRead(FhirView):
+    disclosure_categories = (Category.PLANS,)
+
     @extend_schema(
         operation_id="fhir_care_plan_read",
         summary="FHIR: a service plan version as a CarePlan",
@@ -323,6 +362,12 @@ class CarePlanRead(FhirView):
             .values_list("starts_on", flat=True)
             .first()
         )
+        disclose_to_outside(
+            self.request,
+            client_ids=[plan.client.pk],
+            categories=self.disclosure_categories,
+            section=f"fhir CarePlan {plan.pk}",
+        )
         audit_chart_read(user=self.user, client=plan.client, what=f"fhir CarePlan {plan.pk}")
         progress = progress_now([plan])
         return Response(
@@ -335,6 +380,8 @@ class CarePlanRead(FhirView):
 
 @extend_schema(tags=["fhir"])
 class GoalSearch(FhirView):
+    disclosure_categories = (Category.PLANS,)
+
     @extend_schema(
         operation_id="fhir_goal_search",
         summary="FHIR: the objectives of a client's current plan as Goals",
@@ -347,6 +394,12 @@ class GoalSearch(FhirView):
     def get(self, request: Request) -> Response:
         client = self.patient()
         current = _signed_plans(self.user).filter(client=client).order_by("-number").first()
+        disclose_to_outside(
+            self.request,
+            client_ids=[client.pk],
+            categories=self.disclosure_categories,
+            section="fhir Goal",
+        )
         audit_chart_read(user=self.user, client=client, what="fhir Goal")
         if current is None:
             return self.searchset([])
@@ -362,6 +415,8 @@ class GoalSearch(FhirView):
 
 @extend_schema(tags=["fhir"])
 class GoalRead(FhirView):
+    disclosure_categories = (Category.PLANS,)
+
     @extend_schema(
         operation_id="fhir_goal_read",
         summary="FHIR: an objective as a Goal",
@@ -386,6 +441,12 @@ class GoalRead(FhirView):
         if objective is None:
             raise exceptions.NotFound("No such Goal.")
         client = objective.plan.client
+        disclose_to_outside(
+            self.request,
+            client_ids=[client.pk],
+            categories=self.disclosure_categories,
+            section=f"fhir Goal {key}",
+        )
         audit_chart_read(user=self.user, client=client, what=f"fhir Goal {key}")
         progress = progress_now([objective.plan])
         return Response(

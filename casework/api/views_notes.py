@@ -25,6 +25,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from casework.api import schema
+from casework.api.outside import disclose_to_outside
 from casework.api.serializers import IDEMPOTENCY_KEY_SHAPE
 from casework.api.serializers_notes import (
     AddendumCreateSerializer,
@@ -39,6 +40,7 @@ from casework.api.serializers_notes import (
 )
 from casework.api.views import AgencyViewSet
 from casework.clients.services import audit_chart_read
+from casework.coordination.models import Category
 from casework.core import access
 from casework.core.audit import audit_reads
 from casework.core.idempotency import submission_claim, submission_complete
@@ -155,6 +157,8 @@ def _expected_version(request: Request, note: Note) -> int:
 class NoteViewSet(AgencyViewSet):
     """Service notes: drafts, signing (which makes the note's one charge), co-signing, addenda."""
 
+    disclosure_categories = (Category.NOTES,)
+
     serializer_class = NoteSerializer
     permission_classes = [IsAuthenticated, NoteAccess]
     queryset = Note.objects.none()  # for the schema; get_queryset starts from the access layer
@@ -202,6 +206,12 @@ class NoteViewSet(AgencyViewSet):
         if "service_to" in filters:
             notes = notes.filter(service_date__lte=filters["service_to"])
         page = self.paginate_queryset(notes) or []
+        disclose_to_outside(
+            self.request,
+            client_ids=list(dict.fromkeys(note.client_id for note in page)),
+            categories=self.disclosure_categories,
+            section="api notes",
+        )
         audit_reads(
             actor=self.user,
             client_ids=list(dict.fromkeys(note.client_id for note in page)),
@@ -212,6 +222,12 @@ class NoteViewSet(AgencyViewSet):
 
     def retrieve(self, request: Request, pk: str) -> Response:
         note = self.get_object()
+        disclose_to_outside(
+            self.request,
+            client_ids=[note.client.pk],
+            categories=self.disclosure_categories,
+            section=f"api note {note.pk}",
+        )
         audit_chart_read(user=self.user, client=note.client, what=f"api note {note.pk}")
         return Response(
             NoteSerializer(note, context=self._context()).data,

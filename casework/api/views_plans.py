@@ -32,6 +32,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from casework.api import schema
+from casework.api.outside import disclose_to_outside
 from casework.api.permissions import PlanAccess
 from casework.api.refusals import DomainErrorsMixin, DomainRefusal, Stale, expected_version
 from casework.api.serializers_plans import (
@@ -51,6 +52,7 @@ from casework.api.serializers_plans import (
 )
 from casework.api.views import AgencyViewSet
 from casework.clients.services import audit_chart_read
+from casework.coordination.models import Category
 from casework.core.audit import audit_reads
 from casework.plans import selectors, services
 from casework.plans.models import (
@@ -162,6 +164,8 @@ def plan_refusal(
 class PlanViewSet(DomainErrorsMixin, AgencyViewSet):
     """Service plans: drafts written part by part, signing with the client, reviews, progress."""
 
+    disclosure_categories = (Category.PLANS,)
+
     serializer_class = ServicePlanSerializer
     permission_classes = [IsAuthenticated, PlanAccess]
     queryset = ServicePlan.objects.none()  # for the schema; get_queryset starts from the selector
@@ -205,6 +209,12 @@ class PlanViewSet(DomainErrorsMixin, AgencyViewSet):
         if "status" in filters:
             plans = plans.filter(status=filters["status"])
         page = list(self.paginate_queryset(plans) or [])
+        disclose_to_outside(
+            self.request,
+            client_ids=list(dict.fromkeys(plan.client_id for plan in page)),
+            categories=self.disclosure_categories,
+            section="api service plans",
+        )
         audit_reads(
             actor=self.user,
             client_ids=list(dict.fromkeys(plan.client_id for plan in page)),
@@ -215,6 +225,12 @@ class PlanViewSet(DomainErrorsMixin, AgencyViewSet):
 
     def retrieve(self, request: Request, pk: str) -> Response:
         plan: ServicePlan = self.get_object()
+        disclose_to_outside(
+            self.request,
+            client_ids=[plan.client.pk],
+            categories=self.disclosure_categories,
+            section=f"api service plan {plan.pk}",
+        )
         audit_chart_read(user=self.user, client=plan.client, what=f"api service plan {plan.pk}")
         return Response(
             ServicePlanSerializer(plan, context=self._context([plan])).data,

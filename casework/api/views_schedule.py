@@ -32,6 +32,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from casework.api import schema
+from casework.api.outside import disclose_to_outside
 from casework.api.refusals import DomainErrorsMixin, DomainRefusal, Stale, expected_version
 from casework.api.serializers import IDEMPOTENCY_KEY_SHAPE
 from casework.api.serializers_schedule import (
@@ -44,6 +45,7 @@ from casework.api.serializers_schedule import (
 )
 from casework.api.views import AgencyViewSet
 from casework.clients.models import Client
+from casework.coordination.models import Category
 from casework.core import access
 from casework.core.audit import audit_reads
 from casework.core.idempotency import submission_result
@@ -200,6 +202,8 @@ def _day_start(day: datetime.date, tz: Any) -> datetime.datetime:
 class AppointmentViewSet(DomainErrorsMixin, AgencyViewSet):
     """Appointments: booking (once or repeating), changing, and recording what happened."""
 
+    disclosure_categories = (Category.DEMOGRAPHICS,)
+
     serializer_class = AppointmentSerializer
     permission_classes = [IsAuthenticated, AppointmentAccess]
     queryset = Appointment.objects.none()  # for the schema; get_queryset starts from selectors
@@ -238,6 +242,12 @@ class AppointmentViewSet(DomainErrorsMixin, AgencyViewSet):
             else set()
         )
         if audit:
+            disclose_to_outside(
+                self.request,
+                client_ids=sorted(visible),
+                categories=self.disclosure_categories,
+                section=section,
+            )
             audit_reads(actor=self.user, client_ids=sorted(visible), section=section)
         return visible
 

@@ -46,7 +46,11 @@ def _page(
     request: HttpRequest, form: ApiTokenForm, new_token: str = "", status: int = 200
 ) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    tokens = ApiToken.objects.filter(user=user).order_by("revoked_at", "-created_at")[:50]
+    tokens = (
+        ApiToken.objects.filter(user=user)
+        .select_related("organization")
+        .order_by("revoked_at", "-created_at")[:50]
+    )
     response = render(
         request,
         "api/tokens.html",
@@ -61,12 +65,15 @@ def _page(
 def token_list(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     if request.method != "POST":
-        return _page(request, ApiTokenForm())
-    form = ApiTokenForm(request.POST)
+        return _page(request, ApiTokenForm(user=user))
+    form = ApiTokenForm(request.POST, user=user)
     if form.is_valid():
         try:
             token, raw = services.api_token_create(
-                user=user, name=form.cleaned_data["name"], days=form.cleaned_data["days"]
+                user=user,
+                name=form.cleaned_data["name"],
+                days=form.cleaned_data["days"],
+                organization=form.cleaned_data.get("organization"),
             )
         except services.TokenError as error:
             form.add_error(None, str(error))
@@ -75,7 +82,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request, f"Token “{token.name}” made. Copy it now: it is not shown again."
             )
-            return _page(request, ApiTokenForm(), new_token=raw)
+            return _page(request, ApiTokenForm(user=user), new_token=raw)
     return _page(request, form, status=400)
 
 

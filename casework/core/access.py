@@ -72,16 +72,24 @@ def colleague_ids(user: User) -> QuerySet[TeamMembership, Any]:
     return TeamMembership.objects.filter(team_id__in=my_teams).values("user_id")
 
 
-def covered_staff_ids(user: User) -> list[int]:
-    """Colleagues this user is covering for right now (their caseload is in the user's scope)."""
+def covered_staff(user: User) -> QuerySet[Any, Any]:
+    """Ids of colleagues this user is covering for right now (their caseload is in scope)."""
     from casework.coordination.models import Coverage
 
     now = timezone.now()
-    return list(
+    return (
         Coverage.objects.filter(
             covering=user, agency_id=agency_id_of(user), starts_at__lte=now, ends_at__gt=now
-        ).values_list("absent_id", flat=True)
+        )
+        .order_by()
+        .values_list("absent_id", flat=True)
     )
+
+
+def _team_and_covered_ids(user: User) -> list[int]:
+    """Teammates and colleagues covered for, in one round trip."""
+    teammates = colleague_ids(user).order_by().values_list("user_id", flat=True)
+    return list(teammates.union(covered_staff(user)))
 
 
 def clients_in_scope(user: User) -> QuerySet[Client]:
@@ -98,14 +106,7 @@ def clients_in_scope(user: User) -> QuerySet[Client]:
     today = user.agency.today()  # type: ignore[union-attr]
     # The team is a handful of people: fetched as a list, the care-team lookup uses its
     # (staff, dates) index instead of an OR over a subquery scanning the whole agency.
-    team_staff = _remembered(
-        ("team", user.pk),
-        lambda: {
-            user.pk,
-            *colleague_ids(user).values_list("user_id", flat=True),
-            *covered_staff_ids(user),
-        },
-    )
+    team_staff = _remembered(("team", user.pk), lambda: {user.pk, *_team_and_covered_ids(user)})
     on_care_team = CareTeamMember.objects.filter(
         CareTeamMember.active_on(today),
         staff_id__in=sorted(team_staff),
