@@ -3,11 +3,18 @@ from django.urls import include, path, re_path
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from casework.api import fhir_schedule
+from casework.api import fhir_coordination, fhir_schedule
 from casework.api import views_fhir as fhir
 from casework.api.routers import router
 from casework.api.views_assessments import AssessmentViewSet, InstrumentViewSet
 from casework.api.views_billing import ChargeViewSet, ClaimBatchViewSet
+from casework.api.views_coordination import (
+    CommunicationViewSet,
+    ConsentViewSet,
+    DocumentViewSet,
+    OrganizationViewSet,
+    ReferralViewSet,
+)
 from casework.api.views_notes import NoteViewSet
 from casework.api.views_plans import PlanViewSet
 from casework.api.views_schedule import AppointmentViewSet
@@ -21,6 +28,11 @@ router.register("assessments", AssessmentViewSet, basename="api-assessment")
 router.register("plans", PlanViewSet, basename="api-plan")
 router.register("appointments", AppointmentViewSet, basename="api-appointment")
 router.register("tasks", TaskViewSet, basename="api-task")
+router.register("organizations", OrganizationViewSet, basename="api-organization")
+router.register("consents", ConsentViewSet, basename="api-consent")
+router.register("referrals", ReferralViewSet, basename="api-referral")
+router.register("communications", CommunicationViewSet, basename="api-communication")
+router.register("documents", DocumentViewSet, basename="api-document")
 
 
 @csrf_exempt  # it changes nothing: a DELETE to a wrong address gets this 404, not a CSRF page
@@ -64,6 +76,38 @@ fhir_patterns = [
         "Appointment/<str:pk>",
         fhir_schedule.AppointmentRead.as_view(),
         name="fhir_appointment",
+    ),
+    path("Consent", fhir_coordination.ConsentSearch.as_view(), name="fhir_consent_search"),
+    path("Consent/<str:pk>", fhir_coordination.ConsentRead.as_view(), name="fhir_consent"),
+    path(
+        "ServiceRequest",
+        fhir_coordination.ServiceRequestSearch.as_view(),
+        name="fhir_service_request_search",
+    ),
+    path(
+        "ServiceRequest/<str:pk>",
+        fhir_coordination.ServiceRequestRead.as_view(),
+        name="fhir_service_request",
+    ),
+    path(
+        "Communication",
+        fhir_coordination.CommunicationSearch.as_view(),
+        name="fhir_communication_search",
+    ),
+    path(
+        "Communication/<str:pk>",
+        fhir_coordination.CommunicationRead.as_view(),
+        name="fhir_communication",
+    ),
+    path(
+        "Organization",
+        fhir_coordination.OrganizationSearch.as_view(),
+        name="fhir_organization_search",
+    ),
+    path(
+        "Organization/<str:pk>",
+        fhir_coordination.OrganizationRead.as_view(),
+        name="fhir_organization",
     ),
     re_path(r"^", fhir.fhir_not_found),
 ]

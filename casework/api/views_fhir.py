@@ -460,13 +460,18 @@ class GoalRead(FhirView):
         )
 
 
+SERVED = (
+    "Questionnaire, QuestionnaireResponse, CarePlan, Goal, Appointment, Consent, ServiceRequest, "
+    "Communication and Organization"
+)
+
+
 @csrf_exempt  # read-only answers; no form to forge
 def fhir_base(request: HttpRequest) -> HttpResponse:
     """The service base itself is not a resource: point at what is."""
     outcome = fhir.operation_outcome(
         404,
-        "Read a resource: Questionnaire, QuestionnaireResponse, CarePlan, Goal or Appointment "
-        "(e.g. /api/fhir/r4/CarePlan?patient=42).",
+        f"Read a resource: {SERVED} (e.g. /api/fhir/r4/CarePlan?patient=42).",
     )
     return HttpResponse(outcome.model_dump_json(), status=404, content_type=fhir.FHIR_JSON)
 
@@ -476,7 +481,6 @@ def fhir_not_found(request: HttpRequest) -> HttpResponse:
     """Any other address under /api/fhir/r4/ answers an OperationOutcome, not an HTML page."""
     outcome = fhir.operation_outcome(
         404,
-        "Not found. This server has Questionnaire, QuestionnaireResponse, CarePlan, Goal and "
-        "Appointment.",
+        f"Not found. This server has {SERVED}.",
     )
     return HttpResponse(outcome.model_dump_json(), status=404, content_type=fhir.FHIR_JSON)

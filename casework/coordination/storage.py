@@ -6,10 +6,28 @@ called them, so a name cannot reach outside the folder or collide.
 
 from __future__ import annotations
 
+import os
+
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage, Storage
 
 
+class DocumentStorage(FileSystemStorage):
+    """A file system storage whose folder is read from settings each time it is used, so a test
+    (or a deployment) that points CASEWORK_DOCUMENTS_ROOT elsewhere is honoured."""
+
+    @property  # type: ignore[override]
+    def base_location(self) -> str:
+        return str(settings.CASEWORK_DOCUMENTS_ROOT)
+
+    @property  # type: ignore[override]
+    def location(self) -> str:
+        return os.path.abspath(self.base_location)
+
+    @property  # type: ignore[override]
+    def base_url(self) -> None:
+        return None  # never served by URL: only through the access-checked views
+
+
 def document_storage() -> Storage:
-    # A callable, so tests that point CASEWORK_DOCUMENTS_ROOT elsewhere are honoured.
-    return FileSystemStorage(location=settings.CASEWORK_DOCUMENTS_ROOT, base_url=None)
+    return DocumentStorage()

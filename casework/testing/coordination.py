@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import io
 
 import factory
 from django.core.files.base import ContentFile
+from pypdf import PdfWriter
 
 from casework.clients.models import Client
 from casework.coordination.models import (
@@ -21,13 +23,16 @@ from casework.coordination.models import (
 )
 from casework.core.models import User
 
-# The smallest file every PDF reader accepts: one empty page.
-TINY_PDF = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]>>endobj\n"
-    b"trailer<</Root 1 0 R>>\n%%EOF\n"
-)
+def _blank_pdf() -> bytes:
+    writer = PdfWriter()
+    writer.add_blank_page(width=612, height=792)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+# A real one-page PDF, as pypdf (and so the upload check and the packet builder) reads it.
+TINY_PDF = _blank_pdf()
 
 
 class OrganizationFactory(factory.django.DjangoModelFactory[Organization]):

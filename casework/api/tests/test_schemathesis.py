@@ -25,10 +25,12 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from casework.api.tests.conftest import make_token
 from casework.assessments.services import assessment_save, assessment_sign, assessment_start
 from casework.billing.services.claims import BatchRequest, claim_batch_create
+from casework.coordination.models import Communication, Person, Referral
 from casework.notes.services import Signed, note_sign
 from casework.plans.services import plan_review_start
 from casework.schedule.models import Appointment, AppointmentClient
 from casework.testing.billing import Billable, billable_world, draft_note
+from casework.testing.coordination import OrganizationFactory, document, release
 from casework.testing.factories import ProgramFactory
 from casework.testing.personas import Cast
 from casework.testing.plans import signed_plan
@@ -152,6 +154,26 @@ def fuzzing(cast: Cast, test_transaction_kept_open: None) -> Iterator[Fuzzing]:
     # recorded), and a task.
     visit = _appointment(cast, today - datetime.timedelta(days=1))
     task = task_create(assignee=cast.case_manager, title="Fuzzing", by=cast.case_manager)
+    clinic = OrganizationFactory(agency=cast.agency)
+    consent = release(client=cast.client, by=cast.case_manager, organization=clinic)
+    referral = Referral.objects.create(
+        agency=cast.agency,
+        client=cast.client,
+        organization=clinic,
+        reason="Fuzzing",
+        created_by=cast.case_manager,
+    )
+    call = Communication.objects.create(
+        agency=cast.agency,
+        client=cast.client,
+        organization=clinic,
+        occurred_at=datetime.datetime.now(datetime.UTC),
+        channel=Communication.Channel.CALL,
+        with_role=Person.Role.OTHER,
+        summary="Fuzzing",
+        staff=cast.case_manager,
+    )
+    doc = document(client=cast.client, by=cast.case_manager)
     state = Fuzzing(
         token=raw,
         billing_token=billing_raw,
@@ -175,6 +197,11 @@ def fuzzing(cast: Cast, test_transaction_kept_open: None) -> Iterator[Fuzzing]:
             "plans/objective-progress": plan.pk,
             "appointments": visit.pk,
             "tasks": task.pk,
+            "organizations": clinic.pk,
+            "consents": consent.pk,
+            "referrals": referral.pk,
+            "communications": call.pk,
+            "documents": doc.pk,
         },
         existing_refs={
             "client_id": cast.client.pk,

@@ -100,6 +100,17 @@ def _value_for(param: str, cast: Cast, route: Route) -> str:
         "appointment_id": _schedule_objects(cast)["appointment"],
         "resource_id": _schedule_objects(cast)["resource"],
         "holiday_id": _schedule_objects(cast)["holiday"],
+        "organization_id": _coordination_objects(cast)["organization"],
+        "person_id": _coordination_objects(cast)["person"],
+        "consent_id": _coordination_objects(cast)["consent"],
+        "document_id": _coordination_objects(cast)["document"],
+        "referral_id": _coordination_objects(cast)["referral"],
+        "prior_auth_id": _coordination_objects(cast)["prior_auth"],
+        "communication_id": _coordination_objects(cast)["communication"],
+        "letter_id": _coordination_objects(cast)["letter"],
+        "template_id": _coordination_objects(cast)["template"],
+        "coverage_id": _coordination_objects(cast)["coverage"],
+        "handoff_id": _coordination_objects(cast)["handoff"],
         "format": "json",
         "uidb64": "MQ",
         "token": "set-password",
@@ -169,6 +180,19 @@ def _api_pk(route: Route, cast: Cast) -> int | str:
         return _schedule_objects(cast)["appointment"]
     if "v1/tasks/" in pattern:
         return _api_task(cast)
+    for prefix, key in (
+        ("v1/organizations/", "organization"),
+        ("fhir/r4/Organization/", "organization"),
+        ("v1/consents/", "consent"),
+        ("fhir/r4/Consent/", "consent"),
+        ("v1/referrals/", "referral"),
+        ("fhir/r4/ServiceRequest/", "referral"),
+        ("v1/communications/", "communication"),
+        ("fhir/r4/Communication/", "communication"),
+        ("v1/documents/", "document"),
+    ):
+        if prefix in pattern:
+            return _coordination_objects(cast)[key]
     return cast.client.pk if "client" in route.pattern else cast.case_manager.pk
 
 
@@ -341,6 +365,110 @@ def _schedule_objects(cast: Cast) -> dict[str, int]:
             agency=cast.agency, appointment=appointment, client=cast.client
         )
     return {"appointment": appointment.pk, "resource": car.pk, "holiday": holiday.pk}
+
+
+def _coordination_objects(cast: Cast) -> dict[str, int]:
+    """A directory entry, and the client's release, document, referral, prior-auth request,
+    communication and letter; a coverage and a hand-off of the case manager (made once)."""
+    import datetime
+
+    from django.utils import timezone
+
+    from casework.coordination.models import (
+        Communication,
+        Coverage,
+        Handoff,
+        HandoffClient,
+        Letter,
+        LetterTemplate,
+        Organization,
+        Person,
+        PriorAuthRequest,
+        Referral,
+    )
+    from casework.testing.coordination import document, release
+
+    clinic = Organization.objects.filter(agency=cast.agency, name="Walk clinic").first()
+    if clinic is None:
+        clinic = Organization.objects.create(agency=cast.agency, name="Walk clinic")
+        person = Person.objects.create(agency=cast.agency, name="Walk doctor", role="physician")
+        release(client=cast.client, by=cast.case_manager, organization=clinic)
+        document(client=cast.client, by=cast.case_manager)
+        Referral.objects.create(
+            agency=cast.agency,
+            client=cast.client,
+            organization=clinic,
+            reason="Walk",
+            created_by=cast.case_manager,
+        )
+        today = cast.agency.today()
+        PriorAuthRequest.objects.create(
+            agency=cast.agency,
+            client=cast.client,
+            payer_id=_billing_objects(cast)["payer"],
+            service_code_id=_billing_objects(cast)["code"],
+            units_requested=10,
+            start_on=today,
+            end_on=today,
+            created_by=cast.case_manager,
+        )
+        communication = Communication.objects.create(
+            agency=cast.agency,
+            client=cast.client,
+            organization=clinic,
+            occurred_at=timezone.now(),
+            channel="call",
+            with_role="physician",
+            summary="Walk",
+            staff=cast.case_manager,
+        )
+        template = LetterTemplate.objects.create(agency=cast.agency, name="Walk", body="Walk")
+        Letter.objects.create(
+            agency=cast.agency,
+            client=cast.client,
+            template=template,
+            organization=clinic,
+            subject="Walk",
+            body="Walk",
+            written_by=cast.case_manager,
+            communication=communication,
+        )
+        now = timezone.now()
+        Coverage.objects.create(
+            agency=cast.agency,
+            absent=cast.case_manager,
+            covering=cast.colleague,
+            starts_at=now + datetime.timedelta(days=1),
+            ends_at=now + datetime.timedelta(days=2),
+            created_by=cast.case_manager,
+        )
+        handoff = Handoff.objects.create(
+            agency=cast.agency,
+            from_staff=cast.case_manager,
+            to_staff=cast.colleague,
+            effective_on=today,
+            created_by=cast.case_manager,
+        )
+        HandoffClient.objects.create(agency=cast.agency, handoff=handoff, client=cast.client)
+        assert person.pk
+    return {
+        "organization": clinic.pk,
+        "person": Person.objects.get(agency=cast.agency, name="Walk doctor").pk,
+        "consent": _only(cast, "consents"),
+        "document": _only(cast, "documents"),
+        "referral": _only(cast, "referrals"),
+        "prior_auth": _only(cast, "prior_auths"),
+        "communication": _only(cast, "communications"),
+        "letter": _only(cast, "letters"),
+        "template": LetterTemplate.objects.get(agency=cast.agency, name="Walk").pk,
+        "coverage": Coverage.objects.get(agency=cast.agency, absent=cast.case_manager).pk,
+        "handoff": Handoff.objects.get(agency=cast.agency, from_staff=cast.case_manager).pk,
+    }
+
+
+def _only(cast: Cast, related: str) -> int:
+    """The id of the client's one row of this kind (made by _coordination_objects)."""
+    return int(getattr(cast.client, related).values_list("pk", flat=True).get())
 
 
 def _emergency_opening(cast: Cast) -> int:
