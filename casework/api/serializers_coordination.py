@@ -20,6 +20,7 @@ from casework.coordination.models import (
 
 class PersonSerializer(serializers.ModelSerializer[Person]):
     email = serializers.CharField(help_text="Blank when unknown.")
+
     class Meta:
         model = Person
         fields = ["id", "name", "role", "organization", "phone", "email", "is_active"]

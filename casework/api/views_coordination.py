@@ -52,7 +52,6 @@ from casework.coordination.models import (
 from casework.core import access
 from casework.core.audit import Action, audit_reads, audit_record
 
-
 # The types an uploaded document can have (casework.coordination.uploads checks the content).
 DOCUMENT_TYPES = (
     "application/pdf",

@@ -26,6 +26,8 @@ from casework.clients.forms import (
     ReassignForm,
 )
 from casework.clients.models import BreakGlassAccess, CareTeamMember, Client, SafetyFlag
+from casework.coordination.selectors import coordination_card
+from casework.coordination.selectors_collaboration import chart_comments
 from casework.core import access
 from casework.core.audit import Action, audit_record
 from casework.core.idempotency import submission_result
@@ -189,6 +191,8 @@ def client_chart(request: HttpRequest, client_id: int) -> HttpResponse:
             else None,
             "upcoming_appointments": appointments.upcoming,
             "last_missed_appointment": appointments.last_missed,
+            "coordination": coordination_card(user=user, client=chart.client),
+            "comments_card": chart_comments(user=user, client=chart.client),
             "client_warnings": client_warnings(client=chart.client)
             if access.may_read_narratives(user)
             else [],

@@ -14,19 +14,16 @@ from django.core.files.storage import FileSystemStorage, Storage
 
 class DocumentStorage(FileSystemStorage):
     """A file system storage whose folder is read from settings each time it is used, so a test
-    (or a deployment) that points CASEWORK_DOCUMENTS_ROOT elsewhere is honoured."""
+    (or a deployment) that points CASEWORK_DOCUMENTS_ROOT elsewhere is honoured. Its files have
+    no URL anyone can open: they are served only by the access-checked views."""
 
-    @property  # type: ignore[override]
+    @property
     def base_location(self) -> str:
         return str(settings.CASEWORK_DOCUMENTS_ROOT)
 
-    @property  # type: ignore[override]
+    @property
     def location(self) -> str:
         return os.path.abspath(self.base_location)
-
-    @property  # type: ignore[override]
-    def base_url(self) -> None:
-        return None  # never served by URL: only through the access-checked views
 
 
 def document_storage() -> Storage:

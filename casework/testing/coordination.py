@@ -23,6 +23,7 @@ from casework.coordination.models import (
 )
 from casework.core.models import User
 
+
 def _blank_pdf() -> bytes:
     writer = PdfWriter()
     writer.add_blank_page(width=612, height=792)

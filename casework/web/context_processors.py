@@ -30,6 +30,10 @@ def _nav(request: HttpRequest) -> list[NavItem]:
         items.append(("Schedule", reverse("schedule")))
     if access.may_write_notes(user):
         items.append(("My notes", reverse("unsigned_notes")))
+    if isinstance(user, User) and access.may_coordinate(user) and access.may_read_narratives(user):
+        items.append(("Referrals", reverse("referral_caseload")))
+    if access.may_use_directory(user):
+        items.append(("Directory", reverse("directory_search")))
     if access.may_bill(user):
         items.append(("Billing", reverse("billing_home")))
     if isinstance(user, User) and reports_for(user):

@@ -34,6 +34,9 @@ KIND_WORDS = {
     "warning": ("early warning", "early warnings"),
     "contact": ("client to see", "clients to see"),
     "break_glass": ("emergency access to review", "emergency accesses to review"),
+    "mention": ("mention", "mentions"),
+    "handoff": ("hand-off to acknowledge", "hand-offs to acknowledge"),
+    "release": ("release expiring", "releases expiring"),
 }
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from casework.assessments.selectors import assessments_due_for, flag_notices_open
@@ -23,6 +23,8 @@ from casework.billing.models import Authorization
 from casework.billing.selectors.catalogue import authorizations_with_usage
 from casework.clients.models import CareTeamMember, Client, SafetyFlag
 from casework.clients.selectors import break_glass_for_supervisor
+from casework.coordination import selectors_collaboration as collaboration
+from casework.coordination.models import Coverage
 from casework.core import access
 from casework.core.models import Role, User
 from casework.core.selectors import credentials_expiring
@@ -341,6 +343,123 @@ def _contact_items(today: datetime.date, caseload: Caseload) -> Iterable[WorkIte
         )
 
 
+def _mention_items(user: User, today: datetime.date) -> Iterable[WorkItem]:
+    assert user.agency is not None
+    for notice in collaboration.unread_mentions_for(user=user):
+        comment = notice.latest.comment
+        when = comment.created_at.astimezone(user.agency.tzinfo)
+        others = notice.count - 1
+        yield WorkItem(
+            key=f"mention:{notice.client.pk}",
+            kind="mention",
+            title=f"{comment.author.full_name} mentioned you on {notice.client.display_name}'s chart",
+            reason=f"{when:%-d %b %H:%M}"
+            + (f" · {others} more unread mention{'s' * (others != 1)}" if others else ""),
+            url=reverse("comment_list", args=[notice.client.pk]),
+            client=notice.client,
+            due_on=when.date(),
+        )
+
+
+def _handoff_items(user: User, today: datetime.date) -> Iterable[WorkItem]:
+    for handoff in collaboration.handoffs_to_acknowledge(user=user):
+        count: int = handoff.client_count  # type: ignore[attr-defined]
+        yield WorkItem(
+            key=f"handoff:{handoff.pk}",
+            kind="handoff",
+            title=f"Hand-off from {handoff.from_staff.full_name}: "
+            f"{count} client{'s' * (count != 1)} — acknowledge",
+            reason=f"takes effect {handoff.effective_on:%-d %b}; read each client's summary",
+            url=reverse("handoff_detail", args=[handoff.pk]),
+            due_on=handoff.effective_on,
+            task=handoff,
+        )
+
+
+def release_url(client_id: int) -> str:
+    """The client's releases page (owned by the releases area)."""
+    try:
+        return reverse("release_list", kwargs={"client_id": client_id})
+    except NoReverseMatch:
+        return f"/clients/{client_id}/releases/"
+
+
+def _release_items(today: datetime.date, caseload: Caseload) -> Iterable[WorkItem]:
+    expiring = collaboration.releases_expiring(client_ids=list(caseload.clients), today=today)
+    for consent in expiring:
+        assert consent.expires_on is not None
+        days = (consent.expires_on - today).days
+        client = caseload.clients[consent.client_id]
+        yield WorkItem(
+            key=f"release:{consent.pk}",
+            kind="release",
+            title=f"Release for {consent.recipient_label} expires "
+            + ("today" if days == 0 else f"in {days} day{'s' * (days != 1)}"),
+            reason=f"{client.display_name}'s release of information, "
+            f"until {consent.expires_on:%-d %b %Y}: renew it or let it end",
+            url=release_url(client.pk),
+            client=client,
+            due_on=consent.expires_on,
+        )
+
+
+# What a colleague's day shows to the person covering for them: their clients' work, not their
+# own signatures, credentials or supervision.
+COVERED_KINDS = frozenset(
+    {
+        "task",
+        "flag",
+        "warning",
+        "plan",
+        "assessment",
+        "authorization",
+        "contact",
+        "release",
+        "mention",
+    }
+)
+
+
+@dataclass
+class CoverSection:
+    """The day of a colleague the user covers for, until the last day of the cover."""
+
+    coverage: Coverage
+    absent: User
+    until: datetime.date
+    appointments: list[Appointment]
+    items: list[WorkItem]
+    more: int = 0
+
+
+def _cover_sections(user: User, now: datetime.datetime, limit: int | None) -> list[CoverSection]:
+    """My day of each colleague the user covers for now (at most COVERED_SHOWN of them, each
+    a fixed number of queries), narrowed to the clients the user may see."""
+    assert user.agency is not None
+    sections = []
+    for coverage in collaboration.covering_now(user=user, now=now):
+        absent = coverage.absent
+        theirs = my_day(user=absent, now=now, everything=True, with_cover=False)
+        items = [item for item in theirs.items if item.kind in COVERED_KINDS]
+        named = {item.client.pk for item in items if item.client is not None}
+        visible = set(
+            access.visible_clients(user).filter(pk__in=named).values_list("pk", flat=True)
+        )
+        items = [item for item in items if item.client is None or item.client.pk in visible]
+        first = items if limit is None else items[:limit]
+        sections.append(
+            CoverSection(
+                coverage=coverage,
+                absent=absent,
+                until=collaboration.last_day(coverage, user.agency.tzinfo),
+                appointments=theirs.appointments,
+                items=first,
+                more=len(items) - len(first),
+            )
+        )
+    return sections
+
+
 @dataclass
 class MyDay:
     today: datetime.date
@@ -353,6 +472,7 @@ class MyDay:
     snoozed: int = 0
     more: int = 0  # items past the first SHOWN, behind "show all"
     caseload: list[Client] = field(default_factory=list)
+    covering: list[CoverSection] = field(default_factory=list)
 
 
 def _without_duplicates(items: list[WorkItem]) -> list[WorkItem]:
@@ -402,9 +522,11 @@ def my_day(
     now: datetime.datetime | None = None,
     everything: bool = False,
     limit: int | None = None,
+    with_cover: bool = True,
 ) -> MyDay:
     """Everything for My day, ranked, in a fixed number of queries; `limit` keeps the first
-    items only, `everything` shows all of them even after hours."""
+    items only, `everything` shows all of them even after hours. `with_cover` adds the days
+    of the colleagues the user covers for."""
     assert user.agency is not None
     now = now or timezone.now()
     today = now.astimezone(user.agency.tzinfo).date()
@@ -421,6 +543,9 @@ def my_day(
         _credential_items(user, today),
         _contact_items(today, caseload),
         _break_glass_items(user, today),
+        _mention_items(user, today),
+        _handoff_items(user, today),
+        _release_items(today, caseload),
     )
     snoozed = set(
         Snooze.objects.filter(user=user, until__gt=today).values_list("item_key", flat=True)
@@ -444,6 +569,7 @@ def my_day(
         snoozed=len(snoozed),
         more=len(shown) - len(first),
         caseload=list(caseload.clients.values()),
+        covering=_cover_sections(user, now, limit) if with_cover else [],
     )
 
 

@@ -67,15 +67,26 @@ def my_day(request: HttpRequest) -> HttpResponse:
         user=user, everything=request.GET.get("show") == "all", limit=FIRST_ITEMS
     )
     client_ids = {item.client.pk for item in day.items if item.client is not None}
+    client_ids |= {
+        item.client.pk for cover in day.covering for item in cover.items if item.client is not None
+    }
     audit_reads(actor=user, client_ids=sorted(client_ids), section="my_day")
     # A group may hold clients the user may not see: name only the visible ones.
     appointments = entries_for(user, day.appointments, audited=frozenset(client_ids))
+    covering = [
+        {
+            "section": cover,
+            "appointments": entries_for(user, cover.appointments, audited=frozenset(client_ids)),
+        }
+        for cover in day.covering
+    ]
     return render(
         request,
         "worklist/my_day.html",
         {
             "day": day,
             "appointments": appointments,
+            "covering": covering,
             "today": day.today,
             "may_add_tasks": access.may_write_notes(user),
             "snooze_default": day.today + datetime.timedelta(days=1),

@@ -86,7 +86,9 @@ def _call(cast: Cast, clinic: Organization, person: Person | None = None) -> Com
 def test_the_directory_is_searched_by_name_service_and_referrals_and_stays_in_the_agency(
     cast: Cast, clinic: Organization, api_as: ApiAs
 ) -> None:
-    pantry = OrganizationFactory(agency=cast.agency, name="Hilltop Pantry", accepting_referrals=False)
+    pantry = OrganizationFactory(
+        agency=cast.agency, name="Hilltop Pantry", accepting_referrals=False
+    )
     offers(pantry, ServiceType.FOOD)
     OrganizationFactory(agency=cast.outsider_agency, name="Riverside Elsewhere")
     http = api_as(cast.case_manager)
@@ -104,11 +106,11 @@ def test_the_directory_list_runs_the_same_queries_for_2_and_12_organisations(
 ) -> None:
     http = api_as(cast.case_manager)
     http.get("/api/v1/organizations/")
-    for n in range(2):
+    for _n in range(2):
         offers(OrganizationFactory(agency=cast.agency), ServiceType.HOUSING)
     with CaptureQueriesContext(connection) as few:
         http.get("/api/v1/organizations/")
-    for n in range(10):
+    for _n in range(10):
         offers(OrganizationFactory(agency=cast.agency), ServiceType.HOUSING, ServiceType.FOOD)
     with CaptureQueriesContext(connection) as many:
         assert len(http.get("/api/v1/organizations/").json()["results"]) == 12
@@ -121,7 +123,7 @@ def test_releases_referrals_communications_and_documents_of_a_visible_client_are
     consent = release(client=cast.client, by=cast.case_manager, organization=clinic)
     referral = _referral(cast, clinic)
     call = _call(cast, clinic)
-    doc = document(client=cast.client, by=cast.case_manager, name="Überweisung – 診断書.pdf")
+    doc = document(client=cast.client, by=cast.case_manager, name="Überweisung \u2013 診断書.pdf")
     http = api_as(cast.case_manager)
     q = {"client": cast.client.pk}
     released = http.get("/api/v1/consents/", q).json()["results"]
@@ -134,7 +136,7 @@ def test_releases_referrals_communications_and_documents_of_a_visible_client_are
     )
     assert call.pk
     listed = http.get("/api/v1/documents/", q).json()["results"]
-    assert listed[0]["name"] == "Überweisung – 診断書.pdf"
+    assert listed[0]["name"] == "Überweisung \u2013 診断書.pdf"
     content = http.get(f"/api/v1/documents/{doc.pk}/content/")
     assert content.status_code == 200
     assert b"".join(content.streaming_content) == TINY_PDF
@@ -223,7 +225,11 @@ def test_fhir_service_request_communication_and_organization_validate(
     cast: Cast, clinic: Organization, api_as: ApiAs
 ) -> None:
     referral = _referral(
-        cast, clinic, urgency=Referral.Urgency.URGENT, status=Referral.Status.DECLINED, outcome="Full"
+        cast,
+        clinic,
+        urgency=Referral.Urgency.URGENT,
+        status=Referral.Status.DECLINED,
+        outcome="Full",
     )
     doctor = PersonFactory(agency=cast.agency, organization=clinic, name="Dr. Avery Lin")
     call = _call(cast, clinic, person=doctor)

@@ -223,7 +223,7 @@ class Migration(migrations.Migration):
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('agency', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.agency')),
                 ('client', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='communications', to='clients.client')),
-                ('note', models.OneToOneField(blank=True, help_text='The service note that bills this contact, if it is billable.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='communication', to='notes.note')),
+                ('note', models.OneToOneField(blank=True, help_text='The service note that bills this contact, if it is billable.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='communication', to='notes.note')),
                 ('staff', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
                 ('organization', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='coordination.organization')),
             ],

@@ -43,9 +43,10 @@ class Communication(Recipient, ClientRecord):
     summary = models.TextField("what was discussed", max_length=TEXT_LIMIT)
     outcome = models.CharField(max_length=500, blank=True)
     staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # A draft note discarded unsigned leaves the contact in the log, no longer linked.
     note = models.OneToOneField(
         "notes.Note",
-        on_delete=models.PROTECT,
+        on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="communication",

@@ -486,6 +486,26 @@ def _emergency_opening(cast: Cast) -> int:
 WRITES = ("create", "update", "delete", "merge", "break_glass")
 
 
+def _assert_coordination_untouched(cast: Cast) -> None:
+    from casework.coordination.models import (
+        Consent,
+        Coverage,
+        Disclosure,
+        Document,
+        Handoff,
+        Letter,
+        Referral,
+    )
+
+    assert not Consent.objects.filter(client=cast.client, revoked_at__isnull=False).exists()
+    assert not Document.objects.filter(client=cast.client, removed_at__isnull=False).exists()
+    assert Referral.objects.get(client=cast.client).status == Referral.Status.DRAFT
+    assert Letter.objects.get(client=cast.client).issued_at is None
+    assert not Disclosure.objects.exists()
+    assert Coverage.objects.filter(absent=cast.case_manager).count() == 1
+    assert Handoff.objects.get(from_staff=cast.case_manager).acknowledged_at is None
+
+
 def url_for(route: Route, cast: Cast) -> str:
     path = route.pattern
     for param in route.params:
@@ -552,7 +572,14 @@ def test_outsiders_never_see_the_clients_data(cast: Cast, persona: str) -> None:
     from casework.clients.models import BreakGlassAccess, SafetyFlag
     from casework.core.models import ApiToken, AuditEvent
 
-    assert not AuditEvent.objects.filter(actor_id=user.pk, action__in=WRITES).exists(), persona
+    # An admin of another agency may change their own agency's settings (e.g. add its standard
+    # letters); what must never happen is a write touching this agency or any client.
+    home_writes = AuditEvent.objects.filter(actor_id=user.pk, action__in=WRITES).exclude(
+        agency_id=user.agency_id, client_id__isnull=True
+    )
+    assert not home_writes.exclude(agency_id=user.agency_id).exists(), persona
+    assert not home_writes.filter(client_id__isnull=False).exists(), persona
+    _assert_coordination_untouched(cast)
     assert SafetyFlag.objects.get(client=cast.client).is_active
     assert ApiToken.objects.get(user=cast.case_manager).revoked_at is None
     assert cast.client.care_team.get(staff=cast.colleague).end_on is None
