@@ -49,8 +49,8 @@ from casework.core import access
 from casework.core.audit import Action, audit_record
 from casework.core.idempotency import submission_claim, submission_complete
 from casework.core.models import User
-from casework.worklist.models import Task, TaskEvent
-from casework.worklist.services import TaskError, task_create
+from casework.worklist.models import Task
+from casework.worklist.services import TaskError, task_create, task_due_move, task_settle
 
 REFERRAL_CREATE = "referral_create"
 SUMMARY_LIMIT = TEXT_LIMIT * 5
@@ -223,60 +223,19 @@ def _task_title(referral: Referral) -> str:
     return f"Follow up on the referral to {referral.organization.name}"[:200]
 
 
-def _task_close(task: Task, by: User, why: str) -> None:
-    """The referral no longer needs following up: its task is done (kept, with the reason)."""
-    task = Task.objects.select_for_update().get(pk=task.pk)
-    if task.status == Task.Status.DONE:
-        return
-    task.status = Task.Status.DONE
-    task.done_at = timezone.now()
-    task.done_by = by
-    task.snoozed_until = None
-    task.version += 1
-    task.save(update_fields=["status", "done_at", "done_by", "snoozed_until", "version"])
-    TaskEvent.objects.create(
-        agency_id=task.agency_id, task=task, action=TaskEvent.Action.DONE, by=by, detail=why
-    )
-    audit_record(
-        actor=by,
-        action=Action.UPDATE,
-        obj=task,
-        client_id=task.client_id,
-        detail={"status": "done", "why": why},
-    )
-
-
-def _task_move(task: Task, due_on: datetime.date, by: User) -> None:
-    task = Task.objects.select_for_update().get(pk=task.pk)
-    previous = task.due_on
-    task.due_on = due_on
-    task.snoozed_until = None
-    task.version += 1
-    task.save(update_fields=["due_on", "snoozed_until", "version"])
-    audit_record(
-        actor=by,
-        action=Action.UPDATE,
-        obj=task,
-        client_id=task.client_id,
-        detail={
-            "due_on": due_on.isoformat(),
-            "previous_due_on": previous.isoformat() if previous else None,
-            "why": "referral follow-up date changed",
-        },
-    )
-
-
 def _follow_up_sync(referral: Referral, by: User, *, date_changed: bool) -> None:
     """Keep the follow-up task in step with the referral's date and status."""
     task = referral.follow_up_task
     if not referral.is_open or referral.follow_up_on is None:
         if task is not None and task.status == Task.Status.OPEN:
             why = "Referral closed" if not referral.is_open else "Follow-up date removed"
-            _task_close(task, by, why)
+            task_settle(task=task, by=by, why=why)
         return
     if task is not None and task.status == Task.Status.OPEN:
         if task.due_on != referral.follow_up_on:
-            _task_move(task, referral.follow_up_on, by)
+            task_due_move(
+                task=task, due_on=referral.follow_up_on, by=by, why="Referral follow-up moved"
+            )
         return
     if task is not None and not date_changed:
         return  # followed up already; a new task only for a new date

@@ -137,9 +137,13 @@ class CredentialForm(forms.ModelForm):
 class ProgramForm(forms.ModelForm):
     class Meta:
         model = Program
-        fields = ["name", "code", "description"]
-        labels = {"code": "Short code"}
-        help_texts = {"code": "Optional, e.g. ICM or SUD-OP."}
+        fields = ["name", "code", "description", "is_part2"]
+        labels = {"code": "Short code", "is_part2": "A 42 CFR Part 2 substance-use program"}
+        help_texts = {
+            "code": "Optional, e.g. ICM or SUD-OP.",
+            "is_part2": "The clinical records of its clients are shared outside the agency "
+            "only under a Part 2 consent.",
+        }
         widgets = {"description": forms.Textarea(attrs={"rows": 3, "maxlength": 2000})}
 
 

@@ -50,6 +50,7 @@ def program_new(request: HttpRequest) -> HttpResponse:
                 name=form.cleaned_data["name"],
                 code=form.cleaned_data["code"],
                 description=form.cleaned_data["description"],
+                is_part2=form.cleaned_data["is_part2"],
             )
         except services.AgencySetupError as error:
             form.add_error("name", str(error))
@@ -74,6 +75,7 @@ def program_edit(request: HttpRequest, program_id: int) -> HttpResponse:
                 name=form.cleaned_data["name"],
                 code=form.cleaned_data["code"],
                 description=form.cleaned_data["description"],
+                is_part2=form.cleaned_data["is_part2"],
             )
         except services.AgencySetupError as error:
             form.add_error("name", str(error))

@@ -93,6 +93,7 @@ class TaskEvent(models.Model):
         REASSIGNED = "reassigned", "Reassigned"
         DONE = "done", "Done"
         REOPENED = "reopened", "Reopened"
+        MOVED = "moved", "Due date moved"
 
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
     task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="events")

@@ -164,6 +164,50 @@ def task_done(*, task: Task, by: User) -> Task:
     return task
 
 
+def task_settle(*, task: Task, by: User, why: str) -> Task:
+    """The record a task was made for no longer needs it (a referral closed): done, with why.
+
+    For tasks rules make (e.g. referral follow-ups), which the person changing the record may
+    settle even when the task is a colleague's; `why` is a short fixed phrase, never PHI.
+    """
+    with transaction.atomic():
+        task = _locked(task)
+        if task.status == Task.Status.DONE:
+            return task
+        task.status = Task.Status.DONE
+        task.done_at = timezone.now()
+        task.done_by = by
+        task.snoozed_until = None
+        task.version += 1
+        task.save(update_fields=["status", "done_at", "done_by", "snoozed_until", "version"])
+        _event(task, TaskEvent.Action.DONE, by, why)
+        _audit(by, task, Action.UPDATE, status="done", why=why)
+    return task
+
+
+def task_due_move(*, task: Task, due_on: datetime.date, by: User, why: str) -> Task:
+    """The date a rule's task is due changed with its record (a referral's follow-up date)."""
+    with transaction.atomic():
+        task = _locked(task)
+        previous = task.due_on
+        if previous == due_on:
+            return task
+        task.due_on = due_on
+        task.snoozed_until = None
+        task.version += 1
+        task.save(update_fields=["due_on", "snoozed_until", "version"])
+        _event(task, TaskEvent.Action.MOVED, by, why)
+        _audit(
+            by,
+            task,
+            Action.UPDATE,
+            due_on=due_on.isoformat(),
+            previous_due_on=previous.isoformat() if previous else None,
+            why=why,
+        )
+    return task
+
+
 def task_reopen(*, task: Task, by: User) -> Task:
     with transaction.atomic():
         task = _locked(task)

@@ -35,7 +35,13 @@ def _name_taken(queryset: QuerySet[Any], *, name: str, exclude_pk: int | None) -
 
 
 def program_create(
-    *, agency: Agency, by: User, name: str, code: str = "", description: str = ""
+    *,
+    agency: Agency,
+    by: User,
+    name: str,
+    code: str = "",
+    description: str = "",
+    is_part2: bool = False,
 ) -> Program:
     """Add a program clients can be enrolled in."""
     require_admin_of(agency.pk, by)
@@ -44,20 +50,41 @@ def program_create(
         if _name_taken(Program.objects.filter(agency=agency), name=name, exclude_pk=None):
             raise AgencySetupError(f"There is already a program called “{name}”.")
         program = Program(
-            agency=agency, name=name, code=code.strip(), description=description.strip()
+            agency=agency,
+            name=name,
+            code=code.strip(),
+            description=description.strip(),
+            is_part2=is_part2,
         )
         program.full_clean()
         program.save()
-        audit_record(actor=by, action=Action.CREATE, obj=program, detail={"name": name})
+        audit_record(
+            actor=by,
+            action=Action.CREATE,
+            obj=program,
+            detail={"name": name, "is_part2": is_part2},
+        )
     return program
 
 
 def program_update(
-    *, program: Program, by: User, name: str, code: str = "", description: str = ""
+    *,
+    program: Program,
+    by: User,
+    name: str,
+    code: str = "",
+    description: str = "",
+    is_part2: bool | None = None,
 ) -> Program:
-    """Rename a program or change its code and description."""
+    """Rename a program, change its code and description, or mark it a 42 CFR Part 2 program."""
     require_admin_of(program.agency_id, by)
-    wanted = {"name": name.strip(), "code": code.strip(), "description": description.strip()}
+    wanted: dict[str, Any] = {
+        "name": name.strip(),
+        "code": code.strip(),
+        "description": description.strip(),
+    }
+    if is_part2 is not None:
+        wanted["is_part2"] = is_part2
     with transaction.atomic():
         program = Program.objects.select_for_update().get(pk=program.pk)
         if _name_taken(
