@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from casework.api.serializers_notes import MAX_ID, QueryIntegerField, QuerySerializer
+from casework.api.serializers import StrictCharField
+from casework.api.serializers_notes import (
+    MAX_ID,
+    OffsetDateTimeField,
+    QueryIntegerField,
+    QuerySerializer,
+    StrictChoiceField,
+    StrictIntegerField,
+)
+from casework.clients.models import Client
 from casework.coordination.models import (
     Category,
     Communication,
@@ -16,6 +27,7 @@ from casework.coordination.models import (
     Referral,
     ServiceType,
 )
+from casework.core import access
 
 
 class PersonSerializer(serializers.ModelSerializer[Person]):
@@ -223,3 +235,59 @@ class DocumentListQuerySerializer(QuerySerializer):
     client = QueryIntegerField(
         required=False, min_value=1, max_value=MAX_ID, help_text="Only this client's documents."
     )
+
+
+class CommunicationCreateSerializer(serializers.Serializer[Any]):
+    """A contact to log, e.g. from a phone system; the rules are the communications log's."""
+
+    client_id = StrictIntegerField(min_value=1, max_value=MAX_ID, help_text="A client you may see.")
+    occurred_at = OffsetDateTimeField(help_text="When it happened, with its UTC offset.")
+    channel = StrictChoiceField(choices=Communication.Channel.choices)
+    direction = StrictChoiceField(
+        choices=Communication.Direction.choices, required=False, help_text="Outgoing if left out."
+    )
+    organization_id = StrictIntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=MAX_ID,
+        help_text="An organisation of your agency's directory.",
+    )
+    person_id = StrictIntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=MAX_ID,
+        help_text="A person of your agency's directory.",
+    )
+    with_name = StrictCharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text="Who, when they are not in the directory (then with_role too).",
+    )
+    with_role = StrictChoiceField(choices=Person.Role.choices, required=False)
+    minutes = StrictIntegerField(required=False, allow_null=True, min_value=1, max_value=600)
+    summary = StrictCharField(max_length=2000, help_text="What was discussed.")
+    outcome = StrictCharField(required=False, allow_blank=True, max_length=500)
+
+    def _directory_row(self, model: type[Any], value: int | None) -> Any:
+        if value is None:
+            return None
+        agency_id = self.context["user"].agency_id
+        row = model.objects.filter(pk=value, agency_id=agency_id, is_active=True).first()
+        if row is None:
+            raise serializers.ValidationError("Not in your agency's directory.")
+        return row
+
+    def validate_client_id(self, value: int) -> Client:
+        client = access.visible_clients(self.context["user"]).filter(pk=value).first()
+        if client is None:
+            raise serializers.ValidationError("No such client among those you may see.")
+        return client
+
+    def validate_organization_id(self, value: int | None) -> Organization | None:
+        return self._directory_row(Organization, value)
+
+    def validate_person_id(self, value: int | None) -> Person | None:
+        return self._directory_row(Person, value)

@@ -17,7 +17,13 @@ from django.db.models import Prefetch, QuerySet
 from django.http import FileResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import exceptions, status
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -26,7 +32,10 @@ from rest_framework.response import Response
 from casework.api import schema
 from casework.api.outside import disclose_to_outside
 from casework.api.permissions import AgencyMember, ChartRecordAccess
+from casework.api.refusals import DomainErrorsMixin, DomainRefusal
+from casework.api.serializers import IDEMPOTENCY_KEY_SHAPE
 from casework.api.serializers_coordination import (
+    CommunicationCreateSerializer,
     CommunicationListQuerySerializer,
     CommunicationSerializer,
     ConsentListQuerySerializer,
@@ -40,6 +49,7 @@ from casework.api.serializers_coordination import (
 )
 from casework.api.views import AgencyViewSet
 from casework.api.views_billing import AnyAccept
+from casework.coordination.errors import CoordinationError
 from casework.coordination.models import (
     Category,
     Communication,
@@ -49,8 +59,27 @@ from casework.coordination.models import (
     OrganizationService,
     Referral,
 )
+from casework.coordination.services_communications import (
+    COMMUNICATION_LOG,
+    EntryError,
+    NewCommunication,
+    communication_log,
+)
 from casework.core import access
 from casework.core.audit import Action, audit_reads, audit_record
+from casework.core.idempotency import submission_result
+
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    name="Idempotency-Key",
+    location=OpenApiParameter.HEADER,
+    type=OpenApiTypes.STR,
+    required=False,
+    pattern=IDEMPOTENCY_KEY_SHAPE.pattern,
+    description="A key you choose (up to 64 letters, digits and . _ : -), e.g. a UUID. "
+    "Sending the same key again returns the contact logged the first time (200).",
+)
+# The service's form-field names, as the API calls those fields.
+FIELD_NAMES = {"occurred_on": "occurred_at", "person": "person_id"}
 
 # The types an uploaded document can have (casework.coordination.uploads checks the content).
 DOCUMENT_TYPES = (
@@ -251,16 +280,74 @@ class ReferralViewSet(ClientRecordViewSet):
 
 
 @extend_schema_view(
-    **_reads("communications", CommunicationListQuerySerializer, CommunicationSerializer)
+    **_reads("communications", CommunicationListQuerySerializer, CommunicationSerializer),
+    create=extend_schema(
+        summary="Log a contact about a client",
+        description="A call, message, letter or meeting with someone about a client you may "
+        "see (e.g. from a phone system): who (a directory person or organisation, or a name and "
+        "role), when, how, what was discussed and what came of it. Send an `Idempotency-Key` "
+        "so that a retry cannot log it twice.",
+        parameters=[IDEMPOTENCY_HEADER],
+        request=CommunicationCreateSerializer,
+        responses={
+            201: OpenApiResponse(CommunicationSerializer, description="Logged."),
+            200: OpenApiResponse(
+                CommunicationSerializer, description="Already logged with this Idempotency-Key."
+            ),
+            400: schema.DOMAIN_BAD_REQUEST,
+            **schema.READ_ERRORS,
+        },
+    ),
 )
 @extend_schema(tags=["coordination"])
-class CommunicationViewSet(ClientRecordViewSet):
+class CommunicationViewSet(DomainErrorsMixin, ClientRecordViewSet):
     """Calls, messages, letters and meetings with people about a client."""
 
     serializer_class = CommunicationSerializer
     queryset = Communication.objects.none()
     disclosure_categories = (Category.NOTES,)
     section = "communications"
+    http_method_names = ["get", "post", "head", "options"]
+
+    def create(self, request: Request) -> Response:
+        key = request.headers.get("Idempotency-Key")
+        if key is not None and not IDEMPOTENCY_KEY_SHAPE.match(key):
+            raise exceptions.ValidationError(
+                {"Idempotency-Key": ["Use up to 64 letters, digits and . _ : - (a UUID works)."]}
+            )
+        serializer = CommunicationCreateSerializer(
+            data=request.data, context={"user": self.user, "agency": self.user.agency}
+        )
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        client = data["client_id"]
+        earlier = submission_result(
+            agency=client.agency, by=self.user, purpose=COMMUNICATION_LOG, key=key or ""
+        )
+        entry = NewCommunication(
+            occurred_at=data["occurred_at"],
+            channel=data["channel"],
+            summary=data["summary"],
+            direction=data.get("direction", Communication.Direction.OUTGOING),
+            organization=data.get("organization_id"),
+            person=data.get("person_id"),
+            with_name=data.get("with_name", ""),
+            with_role=data.get("with_role", ""),
+            minutes=data.get("minutes"),
+            outcome=data.get("outcome", ""),
+        )
+        try:
+            logged = communication_log(
+                client=client, by=self.user, entry=entry, submission_key=key or ""
+            )
+        except EntryError as error:
+            raise DomainRefusal(
+                str(error), FIELD_NAMES.get(error.field or "", error.field)
+            ) from None
+        except CoordinationError as error:
+            raise exceptions.PermissionDenied(str(error)) from None
+        code = status.HTTP_200_OK if earlier is not None else status.HTTP_201_CREATED
+        return Response(CommunicationSerializer(logged).data, status=code)
 
     def visible(self) -> QuerySet[Communication]:
         return Communication.objects.select_related("organization", "person").order_by(

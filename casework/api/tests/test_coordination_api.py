@@ -249,3 +249,85 @@ def test_fhir_service_request_communication_and_organization_validate(
     assert found.total == 1
     assert _fhir(http, "Organization/abc").status_code == 404
     assert _fhir(http, f"ServiceRequest/{referral.pk + 1000}").status_code == 404
+
+
+def _call_body(cast: Cast, **fields: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "client_id": cast.client.pk,
+        "occurred_at": (timezone.now() - datetime.timedelta(minutes=20)).isoformat(),
+        "channel": "call",
+        "direction": "incoming",
+        "with_name": "Rosa Díaz",
+        "with_role": "family",
+        "minutes": 12,
+        "summary": "Her sister called: he has not picked up his medication since Friday.",
+    }
+    body.update(fields)
+    return body
+
+
+def test_a_contact_is_logged_through_the_api_once_per_idempotency_key(
+    cast: Cast, api_as: ApiAs
+) -> None:
+    http = api_as(cast.case_manager)
+    first = http.post(
+        "/api/v1/communications/", _call_body(cast), format="json", HTTP_IDEMPOTENCY_KEY="c-1"
+    )
+    assert first.status_code == 201, first.json()
+    again = http.post(
+        "/api/v1/communications/", _call_body(cast), format="json", HTTP_IDEMPOTENCY_KEY="c-1"
+    )
+    assert again.status_code == 200
+    assert again.json()["id"] == first.json()["id"]
+    logged = Communication.objects.get()
+    assert (logged.who, logged.with_role, logged.minutes) == ("Rosa Díaz", "family", 12)
+    assert logged.staff == cast.case_manager
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"with_name": "", "with_role": "other"}, "with_name"),
+        ({"summary": "   "}, "summary"),
+        ({"occurred_at": "2099-01-01T10:00:00-08:00"}, "occurred_at"),
+        ({"occurred_at": "2026-01-01T10:00:00"}, "occurred_at"),
+        ({"channel": "pigeon"}, "channel"),
+        ({"minutes": 0}, "minutes"),
+    ],
+)
+def test_a_contact_the_rules_refuse_names_the_field_and_logs_nothing(
+    cast: Cast, api_as: ApiAs, fields: dict[str, Any], field: str
+) -> None:
+    response = api_as(cast.case_manager).post(
+        "/api/v1/communications/", _call_body(cast, **fields), format="json"
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert body.get("field") == field or field in body, body
+    assert not Communication.objects.exists()
+
+
+def test_a_contact_about_someone_elses_client_or_another_agencys_directory_is_refused(
+    cast: Cast, api_as: ApiAs
+) -> None:
+    elsewhere = OrganizationFactory(agency=cast.outsider_agency)
+    http = api_as(cast.case_manager)
+    other = http.post(
+        "/api/v1/communications/",
+        _call_body(cast, client_id=cast.outsider_client.pk),
+        format="json",
+    )
+    assert "client_id" in other.json()
+    foreign = http.post(
+        "/api/v1/communications/",
+        _call_body(cast, organization_id=elsewhere.pk, with_name=""),
+        format="json",
+    )
+    assert "organization_id" in foreign.json()
+    assert (
+        api_as(cast.billing)
+        .post("/api/v1/communications/", _call_body(cast), format="json")
+        .status_code
+        == 403
+    )
+    assert not Communication.objects.exists()
