@@ -10,6 +10,7 @@ from django.utils import timezone
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
+from casework.core import access
 from casework.core.models import ApiToken, User
 
 TOKEN_PREFIX_LENGTH = 8
@@ -52,6 +53,8 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             )
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed("This account is deactivated.")
+        if token.organization_id is not None:
+            access.outside_reader.set(token.organization_id)
         if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 300:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         return token.user, token

@@ -30,7 +30,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from casework.api.outside import disclose_to_outside
+from casework.api.outside import addressed_to_the_reader, disclose_to_outside
 from casework.api.views_coordination import DirectoryAccess
 from casework.api.views_fhir import PATIENT, FhirView, _fhir_response, _id_parameter
 from casework.clients.services import audit_chart_read
@@ -280,9 +280,9 @@ CONSENTS = RecordKind(
     resource="Consent",
     description="releases",
     categories=(Category.DEMOGRAPHICS,),
-    rows=lambda: Consent.objects.select_related("organization", "person").order_by(
-        "-starts_on", "-id"
-    ),
+    rows=lambda: addressed_to_the_reader(
+        Consent.objects.select_related("organization", "person")
+    ).order_by("-starts_on", "-id"),
     build=_consent_of,
 )
 REFERRALS = RecordKind(

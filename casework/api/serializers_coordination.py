@@ -27,16 +27,8 @@ from casework.coordination.models import (
     Referral,
     ServiceType,
 )
+from casework.coordination.services_communications import MAX_MINUTES
 from casework.core import access
-
-
-class PersonSerializer(serializers.ModelSerializer[Person]):
-    email = serializers.CharField(help_text="Blank when unknown.")
-
-    class Meta:
-        model = Person
-        fields = ["id", "name", "role", "organization", "phone", "email", "is_active"]
-        read_only_fields = fields
 
 
 class OrganizationSerializer(serializers.ModelSerializer[Organization]):
@@ -267,7 +259,9 @@ class CommunicationCreateSerializer(serializers.Serializer[Any]):
         help_text="Who, when they are not in the directory (then with_role too).",
     )
     with_role = StrictChoiceField(choices=Person.Role.choices, required=False)
-    minutes = StrictIntegerField(required=False, allow_null=True, min_value=1, max_value=600)
+    minutes = StrictIntegerField(
+        required=False, allow_null=True, min_value=1, max_value=MAX_MINUTES
+    )
     summary = StrictCharField(max_length=2000, help_text="What was discussed.")
     outcome = StrictCharField(required=False, allow_blank=True, max_length=500)
 

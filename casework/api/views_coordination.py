@@ -11,6 +11,8 @@ a 42 CFR Part 2 document read by an outside system needs a Part 2 consent.
 
 from __future__ import annotations
 
+import io
+import os
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
@@ -30,7 +32,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from casework.api import schema
-from casework.api.outside import disclose_to_outside
+from casework.api.outside import (
+    addressed_to_the_reader,
+    disclose_to_outside,
+    outside_organization,
+)
 from casework.api.permissions import AgencyMember, ChartRecordAccess
 from casework.api.refusals import DomainErrorsMixin, DomainRefusal
 from casework.api.serializers import IDEMPOTENCY_KEY_SHAPE
@@ -49,7 +55,8 @@ from casework.api.serializers_coordination import (
 )
 from casework.api.views import AgencyViewSet
 from casework.api.views_billing import AnyAccept
-from casework.coordination.errors import CoordinationError
+from casework.coordination.disclosure import categories_shared
+from casework.coordination.errors import CoordinationError, SubmissionReused
 from casework.coordination.models import (
     Category,
     Communication,
@@ -65,6 +72,8 @@ from casework.coordination.services_communications import (
     NewCommunication,
     communication_log,
 )
+from casework.coordination.services_documents import document_with_notice
+from casework.coordination.uploads import PDF
 from casework.core import access
 from casework.core.audit import Action, audit_reads, audit_record
 from casework.core.idempotency import submission_result
@@ -252,9 +261,8 @@ class ConsentViewSet(ClientRecordViewSet):
     section = "releases"
 
     def visible(self) -> QuerySet[Consent]:
-        return Consent.objects.select_related("organization", "person").order_by(
-            "-starts_on", "-id"
-        )
+        releases = Consent.objects.select_related("organization", "person")
+        return addressed_to_the_reader(releases).order_by("-starts_on", "-id")
 
     def list(self, request: Request) -> Response:
         return self.list_rows(request, ConsentListQuerySerializer)
@@ -295,6 +303,11 @@ class ReferralViewSet(ClientRecordViewSet):
                 CommunicationSerializer, description="Already logged with this Idempotency-Key."
             ),
             400: schema.DOMAIN_BAD_REQUEST,
+            409: OpenApiResponse(
+                schema.DOMAIN_ERROR_SCHEMA,
+                description="This Idempotency-Key was already used to log a contact about "
+                "another client.",
+            ),
             **schema.READ_ERRORS,
         },
     ),
@@ -343,6 +356,10 @@ class CommunicationViewSet(DomainErrorsMixin, ClientRecordViewSet):
         except EntryError as error:
             raise DomainRefusal(
                 str(error), FIELD_NAMES.get(error.field or "", error.field)
+            ) from None
+        except SubmissionReused as error:
+            raise DomainRefusal(
+                str(error), "Idempotency-Key", code=status.HTTP_409_CONFLICT
             ) from None
         except CoordinationError as error:
             raise exceptions.PermissionDenied(str(error)) from None
@@ -407,12 +424,26 @@ class DocumentViewSet(ClientRecordViewSet):
             client_id=document.client_id,
             detail={"via": "api"},
         )
-        response = FileResponse(
-            document.file.open("rb"),
-            as_attachment=True,
-            filename=document.original_name,
-            content_type=document.content_type,
+        reader = outside_organization(request)
+        shared = categories_shared(
+            client=document.client, categories=self.categories_of([document])
         )
+        if reader is not None and Category.SUBSTANCE_USE in shared:
+            # A Part 2 record leaves with the 42 CFR 2.32 notice in front of it, as on the web.
+            pdf = document_with_notice(
+                document=document, recipient=reader.name, on=document.client.agency.today()
+            )
+            stem = os.path.splitext(document.original_name)[0]
+            response = FileResponse(
+                io.BytesIO(pdf), as_attachment=True, filename=f"{stem}.pdf", content_type=PDF
+            )
+        else:
+            response = FileResponse(
+                document.file.open("rb"),
+                as_attachment=True,
+                filename=document.original_name,
+                content_type=document.content_type,
+            )
         response["Cache-Control"] = "private, no-store"
         response["X-Content-Type-Options"] = "nosniff"
         return response

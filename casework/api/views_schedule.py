@@ -202,7 +202,8 @@ def _day_start(day: datetime.date, tz: Any) -> datetime.datetime:
 class AppointmentViewSet(DomainErrorsMixin, AgencyViewSet):
     """Appointments: booking (once or repeating), changing, and recording what happened."""
 
-    disclosure_categories = (Category.DEMOGRAPHICS,)
+    # Its purpose and who the client sees there are about their care, not just who they are.
+    disclosure_categories = (Category.DEMOGRAPHICS, Category.NOTES)
 
     serializer_class = AppointmentSerializer
     permission_classes = [IsAuthenticated, AppointmentAccess]

@@ -28,6 +28,7 @@ from casework.clients.models import (
     SafetyFlag,
 )
 from casework.clients.validators import icd10_description
+from casework.coordination.demo import seed_coordination
 from casework.core import services as core_services
 from casework.core.models import Agency, Credential, Program, Role, Team, User
 from casework.plans.demo import seed_assessments_and_plans
@@ -101,7 +102,10 @@ def seed_demo(
         today = today or agency.today()
         result = DemoResult(agency=agency)
         programs = {
-            name: Program.objects.create(agency=agency, name=name, code=code)
+            # The SUD outpatient program is federally assisted: a 42 CFR Part 2 program.
+            name: Program.objects.create(
+                agency=agency, name=name, code=code, is_part2=code == "SUD"
+            )
             for name, code in [
                 ("Intensive case management", "ICM"),
                 ("Outpatient behavioral health", "OBH"),
@@ -140,6 +144,7 @@ def seed_demo(
         seed_billing(agency=agency, admin=admin, staff=staff, today=today, rng=rng)
         seed_assessments_and_plans(agency=agency, today=today, rng=rng)
         seed_schedule(agency=agency, today=today, rng=rng)
+        seed_coordination(agency=agency, staff=staff, today=today, rng=rng)
     return result
 
 

@@ -9,11 +9,11 @@ Decisions:
 - Every disclosure needs a release on file, treatment included: agencies here get one for each
   provider they coordinate with, and a missing one is safer to catch than to assume.
 - A release to an organisation covers its people in the directory; a release to a person covers
-  that person only.
+  that person only, not their organisation. Everyone a disclosure names must be covered.
 - Several releases in force may together cover what is shared (an ordinary release for the
   chart and a Part 2 consent for the substance-use records).
 - Records of a client who has been in a Part 2 program are Part 2 when they are clinical
-  (diagnoses, notes, assessments, plans): sharing them needs a Part 2 consent.
+  (diagnoses, notes, assessments, plans, documents): sharing them needs a Part 2 consent.
 """
 
 from __future__ import annotations
@@ -40,8 +40,10 @@ from casework.coordination.models import (
 from casework.core.audit import Action, audit_record
 from casework.core.models import User
 
+# Records that say something about the client's care (documents included: a discharge summary
+# from a Part 2 program is as protected as a note).
 CLINICAL_CATEGORIES = frozenset(
-    {Category.DIAGNOSES, Category.NOTES, Category.ASSESSMENTS, Category.PLANS}
+    {Category.DIAGNOSES, Category.NOTES, Category.ASSESSMENTS, Category.PLANS, Category.DOCUMENTS}
 )
 ACCOUNTING_YEARS = 3
 
@@ -96,18 +98,48 @@ def categories_shared(
 
 
 def _addressed_to(consent: Consent, sharing: Sharing) -> bool:
+    """Whether the release covers everyone the sharing names.
+
+    A release to a person covers that person (at the organisation it names, if any), not
+    their whole organisation; a release to an organisation covers it and the people the
+    directory lists there, not someone else sent a copy alongside.
+    """
+    person, organization = sharing.person, sharing.organization
     if consent.person_id is not None:
-        return sharing.person is not None and sharing.person.pk == consent.person_id
-    organization_ids = {
-        sharing.organization.pk if sharing.organization is not None else None,
-        sharing.person.organization_id if sharing.person is not None else None,
-    }
-    return consent.organization_id in organization_ids - {None}
+        return (
+            person is not None
+            and person.pk == consent.person_id
+            and (organization is None or organization.pk == consent.organization_id)
+        )
+    return (
+        (person is not None or organization is not None)
+        and (organization is None or organization.pk == consent.organization_id)
+        and (person is None or person.organization_id == consent.organization_id)
+    )
+
+
+def _nobody_covered(sharing: Sharing, releases: list[Consent]) -> str:
+    person, organization = sharing.person, sharing.organization
+    if person is not None and organization is not None:
+        if any(c.person_id == person.pk for c in releases):
+            return (
+                f"The release on file names {person.name} but not {organization.name}: send it "
+                f"to {person.name} alone, or record a release that names them at "
+                f"{organization.name} (or the organisation itself)."
+            )
+        if any(c.person_id is None and c.organization_id == organization.pk for c in releases):
+            return (
+                f"The release on file is for {organization.name}, and the directory does not list "
+                f"{person.name} there: record a release for {person.name}, or send it to "
+                f"{organization.name} alone."
+            )
+    return f"No release on file lets us share anything with {sharing.recipient_name}."
 
 
 def _why_not_in_force(consent: Consent, now: datetime.datetime, today: datetime.date) -> str:
     if consent.revoked_at is not None and consent.revoked_at <= now:
-        return f"revoked on {timezone.localdate(consent.revoked_at):%b %-d, %Y}"
+        revoked_on = timezone.localdate(consent.revoked_at, now.tzinfo)
+        return f"revoked on {revoked_on:%b %-d, %Y}"
     if today < consent.starts_on:
         return f"starts on {consent.starts_on:%b %-d, %Y}"
     if consent.expires_on is not None and today > consent.expires_on:
@@ -133,17 +165,16 @@ class Verdict:
 def disclosure_check(*, sharing: Sharing, now: datetime.datetime | None = None) -> Verdict:
     """The releases that together cover `sharing` right now, or why none do."""
     now = now or timezone.now()
-    today = timezone.localdate(now)
-    addressed = [
-        consent
-        for consent in Consent.objects.filter(client=sharing.client).select_related(
-            "organization", "person"
-        )
-        if _addressed_to(consent, sharing)
-    ]
+    # The agency's date, not the server's: an API request is not switched to the agency's zone.
+    now = now.astimezone(sharing.client.agency.tzinfo)
+    today = now.date()
+    releases = list(
+        Consent.objects.filter(client=sharing.client).select_related("organization", "person")
+    )
+    addressed = [consent for consent in releases if _addressed_to(consent, sharing)]
     who = sharing.recipient_name
     if not addressed:
-        return Verdict((), f"No release on file lets us share anything with {who}.")
+        return Verdict((), _nobody_covered(sharing, releases))
     in_force = [c for c in addressed if c.is_active_at(now, today)]
     if not in_force:
         reasons = "; ".join(_why_not_in_force(c, now, today) for c in addressed[:3])
@@ -174,16 +205,20 @@ class Logged:
     object_id: str = ""
 
 
-def disclosure_record(*, sharing: Sharing, logged: Logged, by: User) -> Disclosure:
+def disclosure_record(
+    *, sharing: Sharing, logged: Logged, by: User, at: datetime.datetime | None = None
+) -> Disclosure:
     """Check `sharing` once more under lock and log it; raises DisclosureRefused instead.
 
     Call it inside the transaction that sends or produces what is shared, so nothing is
-    logged as sent unless it was, and a release revoked a moment ago stops it.
+    logged as sent unless it was, and a release revoked a moment ago stops it. `at` is for
+    history only (the demo's packets sent last month): checked and dated as of then.
     """
+    at = at or timezone.now()
     with transaction.atomic():
         # Holding the client's releases stops a revocation from slipping in between.
         list(Consent.objects.select_for_update().filter(client=sharing.client).values("id"))
-        verdict = disclosure_check(sharing=sharing)
+        verdict = disclosure_check(sharing=sharing, now=at)
         if not verdict.allowed:
             raise DisclosureRefused(verdict.refusal)
         disclosure = Disclosure.objects.create(
@@ -201,7 +236,7 @@ def disclosure_record(*, sharing: Sharing, logged: Logged, by: User) -> Disclosu
             object_type=logged.object_type,
             object_id=logged.object_id,
             made_by=by,
-            made_at=timezone.now(),
+            made_at=at,
         )
         audit_record(
             actor=by,
@@ -219,3 +254,15 @@ def accounting_since(today: datetime.date) -> datetime.date:
         return today.replace(year=today.year - ACCOUNTING_YEARS)
     except ValueError:  # 29 February
         return today.replace(year=today.year - ACCOUNTING_YEARS, day=28)
+
+
+def still_covered(disclosure: Disclosure) -> str:
+    """Why what went out under `disclosure` may not go out again now ("" if it may): a copy
+    kept in the chart (a packet, a letter) is sent again only while its releases allow it."""
+    sharing = Sharing(
+        client=disclosure.client,
+        categories=frozenset(disclosure.categories),
+        organization=disclosure.organization,
+        person=disclosure.person,
+    )
+    return disclosure_check(sharing=sharing).refusal

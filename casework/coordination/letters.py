@@ -11,9 +11,11 @@ Decisions:
 - Issuing a letter is a disclosure: the client's releases must cover the letter's categories
   (demographics at least) for its recipient. The check, the disclosure, the communication and
   the frozen letter are one transaction, so a refused letter stays a draft and nothing is logged.
-- Every agency is offered the default templates (data/letter_templates.json) the first time
-  anyone there opens the letters pages, and may change or retire them. A letter never carries
-  SUD counseling notes, which need a consent of their own.
+- An agency admin adds the standard templates (data/letter_templates.json) with one click on
+  the letter templates page (the demo agency has them), and may change or retire them. A
+  letter never carries SUD counseling notes, which need a consent of their own.
+- A letter shares its template's categories; text changed by hand is narrative about the
+  client and is shared as notes too.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from casework.coordination.disclosure import (
     disclosure_record,
     part2_texts,
 )
-from casework.coordination.errors import CoordinationError
+from casework.coordination.errors import CoordinationError, earlier_submission
 from casework.coordination.models import (
     PART2_CATEGORIES,
     Category,
@@ -180,7 +182,7 @@ def letter_pdf(letter: Letter, *, user: User) -> HttpResponse:
 
 
 def letter_templates_seed(*, agency: Agency, by: User) -> None:
-    """Offer the default letters to an agency that has no templates yet (first use)."""
+    """Add the standard letters to an agency that has no templates yet (the admin page, the demo)."""
     if LetterTemplate.objects.filter(agency=agency).exists():
         return
     with transaction.atomic():
@@ -313,7 +315,7 @@ def letter_start(
             agency=client.agency, by=by, purpose=LETTER_START, key=submission_key
         )
         if submission.earlier_object_id is not None:
-            return Letter.objects.get(pk=submission.earlier_object_id, client=client)
+            return earlier_submission(Letter, submission.earlier_object_id, client=client)
         letter = Letter.objects.create(
             agency_id=client.agency_id,
             client=client,
@@ -363,8 +365,14 @@ def letter_save(*, letter: Letter, by: User, subject: str, body: str) -> Letter:
             recipient=recipient_name(letter.organization, letter.person),
             today=client.agency.today(),
         )
-        locked.subject, locked.body = fill(subject, values), fill(body, values)
-        locked.save(update_fields=["subject", "body"])
+        written = fill(body, values)
+        if written != locked.body and Category.NOTES not in locked.categories:
+            # Text written by hand says something about the client's care: it goes out as
+            # narrative, which the recipient's release must cover (and, for a client of a
+            # Part 2 program, a Part 2 consent).
+            locked.categories = [*locked.categories, Category.NOTES]
+        locked.subject, locked.body = fill(subject, values), written
+        locked.save(update_fields=["subject", "body", "categories"])
         audit_record(actor=by, action=Action.UPDATE, obj=locked, client_id=client.pk)
     return locked
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from casework.clients.models import Client
 from casework.clients.services import timeline_add
-from casework.coordination.errors import CoordinationError
+from casework.coordination.errors import CoordinationError, earlier_submission
 from casework.coordination.models import Communication, Organization, Person
 from casework.coordination.models.communications import TEXT_LIMIT
 from casework.core import access
@@ -135,7 +135,7 @@ def communication_log(
             agency=client.agency, by=by, purpose=COMMUNICATION_LOG, key=submission_key
         )
         if submission.earlier_object_id is not None:
-            return Communication.objects.get(pk=submission.earlier_object_id, client=client)
+            return earlier_submission(Communication, submission.earlier_object_id, client=client)
         communication = Communication.objects.create(
             agency_id=client.agency_id,
             client=client,

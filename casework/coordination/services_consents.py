@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from casework.clients.models import Client
 from casework.clients.services import timeline_add
-from casework.coordination.errors import CoordinationError
+from casework.coordination.errors import CoordinationError, earlier_submission
 from casework.coordination.models import (
     Category,
     Consent,
@@ -216,7 +216,7 @@ def consent_record(
             agency=client.agency, by=by, purpose=CONSENT_RECORD, key=submission_key
         )
         if submission.earlier_object_id is not None:
-            return Consent.objects.get(pk=submission.earlier_object_id, client=client)
+            return earlier_submission(Consent, submission.earlier_object_id, client=client)
         on_screen = release.signed_how == Consent.SignedHow.ON_SCREEN
         assert release.signed_on is not None  # release_problems requires it
         consent = Consent.objects.create(

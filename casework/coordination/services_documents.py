@@ -29,12 +29,13 @@ from casework.coordination.disclosure import (
     Logged,
     Sharing,
     categories_shared,
+    disclosure_check,
     disclosure_record,
     part2_texts,
 )
-from casework.coordination.errors import CoordinationError
+from casework.coordination.errors import CoordinationError, earlier_submission
 from casework.coordination.models import Category, Disclosure, Document, Organization, Person
-from casework.coordination.uploads import PDF, upload_check
+from casework.coordination.uploads import MAX_FRAMES, PDF, upload_check
 from casework.core import access
 from casework.core.audit import Action, audit_record
 from casework.core.idempotency import submission_claim, submission_complete
@@ -104,7 +105,7 @@ def document_upload(
                 agency=client.agency, by=by, purpose=DOCUMENT_UPLOAD, key=submission_key
             )
             if submission.earlier_object_id is not None:
-                return Document.objects.get(pk=submission.earlier_object_id, client=client)
+                return earlier_submission(Document, submission.earlier_object_id, client=client)
             document = Document(
                 agency_id=client.agency_id,
                 client=client,
@@ -208,19 +209,19 @@ def _sharing(
     )
 
 
-def document_release(
-    *,
-    document: Document,
-    organization: Organization | None,
-    person: Person | None,
-    by: User,
-) -> Disclosure:
-    """Log that the document is given to someone outside the agency, if the releases allow it."""
+def _check_may_give(
+    document: Document, organization: Organization | None, person: Person | None, by: User
+) -> Sharing:
     _check_may_write(client=document.client, by=by)
     if document.removed_at is not None:
         raise CoordinationError("This document has been removed from the chart.")
     _check_recipient(document, organization, person)
-    sharing = _sharing(document, organization, person)
+    return _sharing(document, organization, person)
+
+
+def _log_release(*, document: Document, sharing: Sharing, by: User) -> Disclosure:
+    """Log that the document is given to someone outside the agency, if the releases allow it
+    (checked again under lock); only document_give calls it, with the file it hands over."""
     description = (
         f"{document.get_kind_display()} dated {document.dated_on:%b %-d, %Y}: {document.title}"
     )
@@ -265,14 +266,22 @@ def document_give(
     by: User,
 ) -> tuple[Disclosure, ServedFile]:
     """Log the disclosure and make the file to hand over, both or neither: a Part 2 record
-    gets the § 2.32 notice as its first page."""
-    with transaction.atomic():
-        disclosure = document_release(
-            document=document, organization=organization, person=person, by=by
-        )
-        if not disclosure.part2:
-            return disclosure, ServedFile(document.original_name, document.content_type)
-        pdf = _with_notice(document, disclosure)
+    gets the § 2.32 notice as its first page.
+
+    The notice copy is made after a first check and before the disclosure is logged, so the
+    audit log (locked while the disclosure is written) never waits for a PDF to render.
+    """
+    sharing = _check_may_give(document, organization, person, by)
+    verdict = disclosure_check(sharing=sharing)
+    if not verdict.allowed:
+        raise CoordinationError(verdict.refusal)
+    if not sharing.part2:
+        disclosure = _log_release(document=document, sharing=sharing, by=by)
+        return disclosure, ServedFile(document.original_name, document.content_type)
+    pdf = document_with_notice(
+        document=document, recipient=sharing.recipient_name, on=document.client.agency.today()
+    )
+    disclosure = _log_release(document=document, sharing=sharing, by=by)
     stem = os.path.splitext(document.original_name)[0]
     return disclosure, ServedFile(f"{stem}.pdf", PDF, pdf)
 
@@ -280,6 +289,7 @@ def document_give(
 # ---- PDFs made from a document ---------------------------------------------------------------
 
 
+PAGE_PIXELS = (2550, 3300)
 PageImages = dict[str, tuple[bytes, str]]  # address in the HTML -> (bytes, content type)
 
 
@@ -322,8 +332,12 @@ def _image_pages(document: Document) -> PageImages:
     pages: PageImages = {}
     with Image.open(io.BytesIO(data)) as image:
         for number, frame in enumerate(ImageSequence.Iterator(image), start=1):
+            if number > MAX_FRAMES:
+                break
+            page = frame.convert("RGB")
+            page.thumbnail(PAGE_PIXELS)  # a letter page at 300 dpi is plenty to read
             buffer = io.BytesIO()
-            frame.convert("RGB").save(buffer, "PNG")
+            page.save(buffer, "PNG")
             pages[f"casework-page:{number}"] = (buffer.getvalue(), "image/png")
     return pages
 
@@ -342,11 +356,12 @@ def document_as_pdf(*, document: Document) -> bytes:
     return _render(document, notice=None)
 
 
-def _with_notice(document: Document, disclosure: Disclosure) -> bytes:
+def document_with_notice(*, document: Document, recipient: str, on: datetime.date) -> bytes:
+    """The document as a PDF whose first page is the 42 CFR 2.32 notice, for `recipient`."""
     notice = {
         "text": part2_texts()["notice_to_accompany_disclosure"],
-        "recipient": disclosure.recipient_name,
-        "made_on": timezone.localdate(disclosure.made_at),
+        "recipient": recipient,
+        "made_on": on,
     }
     front = _render(document, notice=notice)
     if document.content_type != PDF:

@@ -16,7 +16,7 @@ from django.db import transaction
 from casework.billing.models import Authorization, Payer, ServiceCode
 from casework.billing.services.charges import held_charges_recheck
 from casework.clients.models import Client
-from casework.coordination.errors import CoordinationError
+from casework.coordination.errors import CoordinationError, earlier_submission
 from casework.coordination.models import PriorAuthRequest
 from casework.core import access
 from casework.core.audit import Action, audit_record
@@ -136,7 +136,7 @@ def prior_auth_create(
             agency=by.agency, by=by, purpose=PRIOR_AUTH_CREATE, key=submission_key
         )
         if submission.earlier_object_id is not None:
-            return PriorAuthRequest.objects.get(pk=submission.earlier_object_id, client=client)
+            return earlier_submission(PriorAuthRequest, submission.earlier_object_id, client=client)
         request = PriorAuthRequest.objects.create(
             agency_id=client.agency_id,
             client=client,

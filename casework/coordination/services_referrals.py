@@ -34,7 +34,7 @@ from casework.coordination.disclosure import (
     disclosure_check,
     disclosure_record,
 )
-from casework.coordination.errors import CoordinationError
+from casework.coordination.errors import CoordinationError, earlier_submission
 from casework.coordination.models import (
     Category,
     Disclosure,
@@ -277,7 +277,7 @@ def referral_create(
             agency=by.agency, by=by, purpose=REFERRAL_CREATE, key=submission_key
         )
         if submission.earlier_object_id is not None:
-            return Referral.objects.get(pk=submission.earlier_object_id, client=client)
+            return earlier_submission(Referral, submission.earlier_object_id, client=client)
         referral = Referral.objects.create(
             agency_id=client.agency_id,
             client=client,
@@ -395,7 +395,9 @@ def referral_packet_save(
 
 def packet_sharing(referral: Referral, documents: Sequence[Document]) -> Sharing:
     """What sending the packet as chosen would share, with whom."""
-    chosen = {Category.DEMOGRAPHICS, *referral.packet_categories}
+    # The cover names the client and says why they are referred (and the summary): that
+    # narrative is about their care, so it is shared as notes.
+    chosen = {Category.DEMOGRAPHICS, Category.NOTES, *referral.packet_categories}
     if documents:
         chosen.add(Category.DOCUMENTS)
     categories = categories_shared(

@@ -27,4 +27,5 @@ class DocumentStorage(FileSystemStorage):
 
 
 def document_storage() -> Storage:
-    return DocumentStorage()
+    # Readable by the application's user only: the files are health records.
+    return DocumentStorage(file_permissions_mode=0o600, directory_permissions_mode=0o700)

@@ -20,7 +20,7 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from PIL import Image
+from PIL import Image, ImageSequence
 from pypdf import PdfReader
 
 from casework.coordination.errors import CoordinationError
@@ -123,6 +123,23 @@ def _check_pdf(stream: IO[bytes] | Any) -> None:
         raise UploadRefused("This PDF has no pages. Check you picked the right file.")
 
 
+MAX_FRAMES = 100  # pages of a TIFF scan, frames of a GIF
+
+
+def _check_every_frame(stream: IO[bytes] | Any) -> None:
+    """A multi-page scan is checked page by page: a later page may be the oversized one."""
+    stream.seek(0)
+    with Image.open(stream) as image:
+        for number, frame in enumerate(ImageSequence.Iterator(image), start=1):
+            if number > MAX_FRAMES:
+                raise UploadRefused(
+                    f"This file has more than {MAX_FRAMES} pages. Split it, or save it as a PDF."
+                )
+            width, height = frame.size
+            if Image.MAX_IMAGE_PIXELS and width * height > Image.MAX_IMAGE_PIXELS:
+                raise Image.DecompressionBombError("a page is too large")
+
+
 def _image_type(stream: IO[bytes] | Any) -> FileType | None:
     """The image's type by its content, or None if it is no image we take."""
     stream.seek(0)
@@ -133,8 +150,11 @@ def _image_type(stream: IO[bytes] | Any) -> FileType | None:
             with Image.open(stream, formats=["JPEG", "PNG", "WEBP", "TIFF", "GIF"]) as image:
                 kind = IMAGE_TYPES.get(str(image.format))
                 image.verify()
+            _check_every_frame(stream)
         except Image.UnidentifiedImageError:
             return None
+        except UploadRefused:
+            raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise UploadRefused(
                 "This image is too large to show. Save it at a smaller size, or as a PDF."

@@ -19,7 +19,7 @@ from casework.clients.services import audit_chart_read
 from casework.coordination import letters
 from casework.coordination import selectors_communications as selectors
 from casework.coordination import services_communications as services
-from casework.coordination.disclosure import part2_texts
+from casework.coordination.disclosure import part2_texts, still_covered
 from casework.coordination.errors import CoordinationError
 from casework.coordination.forms_communications import (
     CommunicationForm,
@@ -312,8 +312,11 @@ def letter_download(request: HttpRequest, client_id: int, letter_id: int) -> Htt
     user = _reader(request)
     client = access.client_or_404(user, client_id)
     letter = selectors.letter_or_404(client=client, letter_id=letter_id)
-    if letter.issued_at is None:
+    if letter.issued_at is None or letter.disclosure is None:
         raise Http404("This letter is a draft: issue it first.")
+    if refusal := still_covered(letter.disclosure):
+        messages.error(request, f"The letter cannot be downloaded to send again. {refusal}")
+        return redirect("letter_detail", client.pk, letter.pk)
     return letter_pdf(letter, user=user)
 
 

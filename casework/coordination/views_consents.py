@@ -28,9 +28,11 @@ from casework.core.models import User
 
 
 def _reader(request: HttpRequest) -> User:
+    """Releases and what went out under them name recipients (a substance-use program, say) and
+    describe documents: they are read by those who read the chart's narratives."""
     user = request.user
-    if not access.may_use_client_registry(user):
-        raise PermissionDenied("Your role does not include client records.")
+    if not access.may_use_client_registry(user) or not access.may_read_narratives(user):  # type: ignore[arg-type]
+        raise PermissionDenied("Your role does not include releases of information.")
     return user  # type: ignore[return-value]
 
 

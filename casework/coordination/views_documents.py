@@ -20,6 +20,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.shortcuts import redirect, render
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
+from PIL import Image
 
 from casework.clients.models import Client
 from casework.clients.selectors import client_flags
@@ -240,7 +241,7 @@ def document_inline(request: HttpRequest, client_id: int, document_id: int) -> H
     if document.content_type not in services.BROWSER_IMAGES | {"application/pdf"}:
         try:
             pdf = services.document_as_pdf(document=document)
-        except OSError:
+        except (OSError, Image.DecompressionBombError):
             return HttpResponse(NO_PDF, status=503, content_type="text/plain; charset=utf-8")
         stem = document.original_name.rsplit(".", 1)[0]
         made = services.ServedFile(f"{stem}.pdf", "application/pdf", pdf)
@@ -297,7 +298,7 @@ def document_release(request: HttpRequest, client_id: int, document_id: int) -> 
             )
         except CoordinationError as error:
             form.add_error(None, str(error))
-        except OSError:
+        except (OSError, Image.DecompressionBombError):
             form.add_error(None, NO_PDF)
         else:
             return _serve(document, attachment=True, made=made)

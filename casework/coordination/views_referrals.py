@@ -17,6 +17,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.forms import BaseForm
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -29,6 +30,7 @@ from casework.coordination import selectors_directory as directory
 from casework.coordination import selectors_referrals as selectors
 from casework.coordination import services_prior_auth as prior_auths
 from casework.coordination import services_referrals as services
+from casework.coordination.disclosure import still_covered
 from casework.coordination.errors import CoordinationError
 from casework.coordination.forms_referrals import (
     PacketForm,
@@ -374,12 +376,15 @@ def _packet_post(
 
 
 @login_required
-def referral_packet_pdf(request: HttpRequest, client_id: int, referral_id: int) -> FileResponse:
+def referral_packet_pdf(request: HttpRequest, client_id: int, referral_id: int) -> HttpResponseBase:
     user = _reader(request)
     client = access.client_or_404(user, client_id)
     referral = selectors.referral_or_404(user, client, referral_id)
-    if not referral.packet_file:
+    if not referral.packet_file or referral.disclosure is None:
         raise Http404("This referral has no packet yet.")
+    if refusal := still_covered(referral.disclosure):
+        messages.error(request, f"The packet cannot be downloaded to send again. {refusal}")
+        return redirect("referral_detail", client.pk, referral.pk)
     audit_record(
         actor=user,
         action=Action.EXPORT,

@@ -17,6 +17,7 @@ Selectors and API querysets start from these functions; views never filter by ha
 from __future__ import annotations
 
 import contextvars
+import datetime
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -38,6 +39,11 @@ AGENCY_WIDE_ROLES = (Role.AGENCY_ADMIN, Role.BILLING)
 # emergency grants), kept for the length of one request only: RequestIdMiddleware sets it.
 scope_memo: contextvars.ContextVar[dict[tuple[str, int], Any] | None] = contextvars.ContextVar(
     "casework_scope_memo", default=None
+)
+# The directory organisation whose system is reading, when an API token made for one is used
+# (set by the API's token authentication, reset by RequestIdMiddleware for every request).
+outside_reader: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "casework_outside_reader", default=None
 )
 
 
@@ -94,6 +100,10 @@ def _team_and_covered_ids(user: User) -> list[int]:
 
 def clients_in_scope(user: User) -> QuerySet[Client]:
     """Clients the user may open in the ordinary course of work (without breaking the glass)."""
+    return _released_to_outside_reader(_caseload_scope(user))
+
+
+def _caseload_scope(user: User) -> QuerySet[Client]:
     from casework.clients.models import CareTeamMember, Client
 
     if not _is_staff_of_an_agency(user):
@@ -124,6 +134,8 @@ def visible_clients(user: User) -> QuerySet[Client]:
     if user.has_role(*AGENCY_WIDE_ROLES):
         return clients_in_scope(user)
     agency_id = agency_id_of(user)
+    if outside_reader.get() is not None:
+        return clients_in_scope(user)  # an outside system never breaks the glass
     granted = _remembered(
         ("granted", user.pk),
         lambda: list(
@@ -137,6 +149,28 @@ def visible_clients(user: User) -> QuerySet[Client]:
     return Client.objects.filter(agency_id=agency_id).filter(
         Q(id__in=clients_in_scope(user).values("id")) | Q(id__in=granted)
     )
+
+
+def _released_to_outside_reader(clients: QuerySet[Client]) -> QuerySet[Client]:
+    """For an outside organisation's system, only clients with a release to it in force."""
+    organization_id = outside_reader.get()
+    if organization_id is None:
+        return clients
+    from casework.coordination.models import Consent
+
+    now = timezone.now()
+    # A day's slack either side for time zones: each read's disclosure check then applies the
+    # dates exactly, in the agency's zone. This keeps clients without a release out of sight.
+    tomorrow, yesterday = (now.date() + datetime.timedelta(days=d) for d in (1, -1))
+    released = Consent.objects.filter(
+        Q(revoked_at__isnull=True) | Q(revoked_at__gt=now),
+        Q(expires_on__isnull=True) | Q(expires_on__gte=yesterday),
+        Q(ended_on__isnull=True) | Q(ended_on__gt=yesterday),
+        organization_id=organization_id,
+        person__isnull=True,
+        starts_on__lte=tomorrow,
+    ).values("client_id")
+    return clients.filter(id__in=released)
 
 
 def client_or_404(user: User, client_id: int | str) -> Client:

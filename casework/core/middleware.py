@@ -46,9 +46,11 @@ class RequestIdMiddleware:
             )
         )
         memo = access.scope_memo.set({})
+        reader = access.outside_reader.set(None)
         try:
             response = self.get_response(request)
         finally:
+            access.outside_reader.reset(reader)
             access.scope_memo.reset(memo)
             current_request.reset(token)
         response["X-Request-ID"] = request_id

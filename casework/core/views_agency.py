@@ -53,7 +53,7 @@ def program_new(request: HttpRequest) -> HttpResponse:
                 is_part2=form.cleaned_data["is_part2"],
             )
         except services.AgencySetupError as error:
-            form.add_error("name", str(error))
+            form.add_error(error.field, str(error))
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -78,7 +78,7 @@ def program_edit(request: HttpRequest, program_id: int) -> HttpResponse:
                 is_part2=form.cleaned_data["is_part2"],
             )
         except services.AgencySetupError as error:
-            form.add_error("name", str(error))
+            form.add_error(error.field, str(error))
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -172,7 +172,7 @@ def team_new(request: HttpRequest) -> HttpResponse:
                 program=form.cleaned_data["program"],
             )
         except services.AgencySetupError as error:
-            form.add_error("name", str(error))
+            form.add_error(error.field, str(error))
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -202,7 +202,7 @@ def team_edit(request: HttpRequest, team_id: int) -> HttpResponse:
                 program=form.cleaned_data["program"],
             )
         except services.AgencySetupError as error:
-            form.add_error("name", str(error))
+            form.add_error(error.field, str(error))
         except ValidationError as error:
             form.add_error(None, error)
         else:

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from casework.assessments.selectors import assessments_due_for, flag_notices_open
@@ -377,11 +377,7 @@ def _handoff_items(user: User, today: datetime.date) -> Iterable[WorkItem]:
 
 
 def release_url(client_id: int) -> str:
-    """The client's releases page (owned by the releases area)."""
-    try:
-        return reverse("release_list", kwargs={"client_id": client_id})
-    except NoReverseMatch:
-        return f"/clients/{client_id}/releases/"
+    return reverse("release_list", kwargs={"client_id": client_id})
 
 
 def _release_items(today: datetime.date, caseload: Caseload) -> Iterable[WorkItem]:

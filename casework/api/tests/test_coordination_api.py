@@ -4,6 +4,7 @@ documents; each FHIR resource parsed back with the fhir.resources R4B models."""
 from __future__ import annotations
 
 import datetime
+import io
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +17,7 @@ from fhir.resources.R4B.communication import Communication as FhirCommunication
 from fhir.resources.R4B.consent import Consent as FhirConsent
 from fhir.resources.R4B.organization import Organization as FhirOrganization
 from fhir.resources.R4B.servicerequest import ServiceRequest
+from pypdf import PdfReader
 from rest_framework.test import APIClient
 
 from casework.api.services import api_token_create
@@ -37,6 +39,7 @@ from casework.testing.coordination import (
     offers,
     release,
 )
+from casework.testing.factories import ClientFactory, assign
 from casework.testing.personas import Cast
 
 ApiAs = Callable[[User | None], APIClient]
@@ -189,8 +192,11 @@ def test_an_outside_system_gets_a_part2_document_only_under_a_part2_consent(
         organization=clinic,
         categories=(Category.SUBSTANCE_USE,),
     )
-    assert http.get(f"/api/v1/documents/{doc.pk}/content/").status_code == 200
+    content = http.get(f"/api/v1/documents/{doc.pk}/content/")
+    assert content.status_code == 200
     assert Disclosure.objects.get().part2
+    first_page = PdfReader(io.BytesIO(b"".join(content.streaming_content))).pages[0]
+    assert "42 CFR part 2" in " ".join((first_page.extract_text() or "").split())
 
 
 def test_fhir_consent_carries_recipient_purpose_categories_period_and_status(
@@ -281,6 +287,16 @@ def test_a_contact_is_logged_through_the_api_once_per_idempotency_key(
     assert again.json()["id"] == first.json()["id"]
     logged = Communication.objects.get()
     assert (logged.who, logged.with_role, logged.minutes) == ("Rosa Díaz", "family", 12)
+    colleague_client = ClientFactory(agency=cast.agency)
+    assign(colleague_client, cast.case_manager)
+    reused = http.post(
+        "/api/v1/communications/",
+        _call_body(cast, client_id=colleague_client.pk),
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="c-1",
+    )
+    assert reused.status_code == 409
+    assert reused.json()["field"] == "Idempotency-Key"
     assert logged.staff == cast.case_manager
 
 

@@ -35,14 +35,41 @@ def test_only_an_admin_makes_a_token_for_an_outside_organisation(
         api_token_create(user=cast.admin, name="x", organization=elsewhere)
 
 
-def test_without_a_release_the_read_is_refused_with_the_reason_and_nothing_is_logged(
+def test_without_a_release_the_client_is_not_found_and_nothing_is_logged(
     cast: Cast, plan_platform: Organization
 ) -> None:
     http = _outside(cast, plan_platform)
-    response = http.get(f"/api/v1/clients/{cast.client.pk}/")
-    assert response.status_code == 403
-    assert "Cascade Health Plan" in response.json()["detail"]
+    assert http.get(f"/api/v1/clients/{cast.client.pk}/").status_code == 404
+    assert http.get("/api/v1/clients/", {"q": cast.client.legal_last_name}).json()["results"] == []
+    fhir = http.get(f"/api/fhir/r4/Consent?patient={cast.client.pk}")
+    assert fhir.status_code == 404
     assert not Disclosure.objects.exists()
+
+
+def test_it_sees_only_the_released_clients_and_only_the_releases_made_out_to_it(
+    cast: Cast, plan_platform: Organization
+) -> None:
+    release(
+        client=cast.client,
+        by=cast.case_manager,
+        organization=plan_platform,
+        categories=(Category.DEMOGRAPHICS,),
+    )
+    treatment = OrganizationFactory(agency=cast.agency, name="Hope Recovery Center")
+    release(
+        client=cast.client,
+        by=cast.case_manager,
+        organization=treatment,
+        categories=(Category.SUBSTANCE_USE,),
+    )
+    http = _outside(cast, plan_platform)
+    listed = http.get("/api/v1/clients/").json()["results"]
+    assert [c["id"] for c in listed] == [cast.client.pk]
+    releases = http.get("/api/v1/consents/", {"client": cast.client.pk}).json()["results"]
+    assert [r["recipient"] for r in releases] == ["Cascade Health Plan"]
+    bundle = http.get(f"/api/fhir/r4/Consent?patient={cast.client.pk}").json()
+    assert bundle["total"] == 1
+    assert "Hope" not in str(bundle)
 
 
 def test_with_a_release_the_read_answers_and_is_logged_for_the_clients_accounting(
@@ -90,9 +117,7 @@ def test_a_revoked_release_stops_the_next_read(cast: Cast, plan_platform: Organi
     assert http.get(f"/api/v1/clients/{cast.client.pk}/").status_code == 200
     consent.revoked_at = timezone.now()
     consent.save(update_fields=["revoked_at"])
-    response = http.get(f"/api/v1/clients/{cast.client.pk}/")
-    assert response.status_code == 403
-    assert "revoked" in response.json()["detail"]
+    assert http.get(f"/api/v1/clients/{cast.client.pk}/").status_code == 404
     assert Disclosure.objects.count() == 1
 
 

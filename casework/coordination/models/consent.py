@@ -23,7 +23,7 @@ class Category(models.TextChoices):
 
     DEMOGRAPHICS = "demographics", "Demographics and contact details"
     DIAGNOSES = "diagnoses", "Diagnoses and medications"
-    NOTES = "notes", "Service notes"
+    NOTES = "notes", "Service notes and other narrative (referral reasons, summaries, letters)"
     ASSESSMENTS = "assessments", "Assessments and screenings"
     PLANS = "plans", "Service plans"
     DOCUMENTS = "documents", "Uploaded documents"

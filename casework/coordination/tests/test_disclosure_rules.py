@@ -151,3 +151,31 @@ def test_the_database_refuses_to_change_a_logged_disclosure(cast: Cast, clinic) 
 def test_the_accounting_period_is_the_prior_three_years_even_from_a_leap_day() -> None:
     assert accounting_since(datetime.date(2026, 12, 3)) == datetime.date(2023, 12, 3)
     assert accounting_since(datetime.date(2028, 2, 29)) == datetime.date(2025, 2, 28)
+
+
+def test_everyone_a_disclosure_names_must_be_covered(cast: Cast, clinic) -> None:  # type: ignore[no-untyped-def]
+    release(client=cast.client, by=cast.case_manager, organization=clinic)
+    stranger = PersonFactory(agency=cast.agency, organization=None, name="Someone Else")
+    assert not disclosure_check(
+        sharing=_sharing(cast, Category.NOTES, organization=clinic, person=stranger)
+    ).allowed
+
+    doctor = PersonFactory(agency=cast.agency, organization=clinic)
+    release(client=cast.client, by=cast.case_manager, person=doctor)
+    other_clinic = OrganizationFactory(agency=cast.agency)
+    # A release to the doctor alone does not cover faxing to another organisation with them.
+    assert not disclosure_check(
+        sharing=_sharing(cast, Category.NOTES, organization=other_clinic, person=doctor)
+    ).allowed
+    assert disclosure_check(sharing=_sharing(cast, Category.NOTES, person=doctor)).allowed
+
+
+def test_a_release_to_a_person_does_not_cover_their_organisation(cast: Cast, clinic) -> None:  # type: ignore[no-untyped-def]
+    doctor = PersonFactory(agency=cast.agency, organization=clinic)
+    release(client=cast.client, by=cast.case_manager, person=doctor)
+    assert not disclosure_check(sharing=_sharing(cast, Category.NOTES, organization=clinic)).allowed
+    both = disclosure_check(
+        sharing=_sharing(cast, Category.NOTES, organization=clinic, person=doctor)
+    )
+    assert not both.allowed
+    assert f"names {doctor.name} but not Riverside Psychiatry" in both.refusal

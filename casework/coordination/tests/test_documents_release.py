@@ -100,7 +100,7 @@ def test_a_release_to_the_organisation_covers_a_person_who_works_there(
 ) -> None:
     doctor = PersonFactory(agency=cast.agency, organization=clinic, name="Dr. Avery Lin")
     release(client=cast.client, by=cast.case_manager, organization=clinic)
-    disclosure = services.document_release(
+    disclosure, _ = services.document_give(
         document=a_doc(cast), organization=None, person=doctor, by=cast.case_manager
     )
     assert disclosure.recipient_name == "Dr. Avery Lin"
@@ -179,7 +179,7 @@ def test_a_person_at_another_organisation_than_the_one_chosen_is_refused(
         agency=cast.agency, organization=OrganizationFactory(agency=cast.agency)
     )
     with pytest.raises(CoordinationError, match="at another organisation"):
-        services.document_release(
+        services.document_give(
             document=a_doc(cast), organization=clinic, person=elsewhere, by=cast.case_manager
         )
 
@@ -202,9 +202,7 @@ def test_a_removed_document_cannot_be_given(cast: Cast, clinic: Organization) ->
     services.document_remove(document=doc, reason="Wrong chart", by=cast.case_manager)
     doc.refresh_from_db()
     with pytest.raises(CoordinationError, match="removed"):
-        services.document_release(
-            document=doc, organization=clinic, person=None, by=cast.case_manager
-        )
+        services.document_give(document=doc, organization=clinic, person=None, by=cast.case_manager)
 
 
 def test_billing_and_outsiders_cannot_give_documents(

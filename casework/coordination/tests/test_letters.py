@@ -150,14 +150,15 @@ def test_issuing_with_a_release_logs_the_disclosure_and_the_letter_and_freezes_i
     http = http_as(cast.case_manager)
     letter = _start(cast, http, landlord)
 
+    template_text = letter.body
     response = http.post(
         f"/clients/{cast.client.pk}/letters/{letter.pk}/issue/",
-        {"subject": "Tenancy of María", "body": "Dear Sam, the final text."},
+        {"subject": "Tenancy of María", "body": template_text},
     )
 
     assert response.status_code == 302
     letter.refresh_from_db()
-    assert letter.issued_at is not None and letter.body == "Dear Sam, the final text."
+    assert letter.issued_at is not None and letter.body == template_text
     disclosure = Disclosure.objects.get()
     assert letter.disclosure == disclosure and disclosure.consent == consent
     assert disclosure.channel == Disclosure.Channel.LETTER
@@ -173,7 +174,7 @@ def test_issuing_with_a_release_logs_the_disclosure_and_the_letter_and_freezes_i
     )
     assert "issued and is kept as sent" in changed.content.decode()
     letter.refresh_from_db()
-    assert letter.body == "Dear Sam, the final text."
+    assert letter.body == template_text
     http.post(f"/clients/{cast.client.pk}/letters/{letter.pk}/issue/")
     assert Disclosure.objects.count() == 1  # issuing twice logs once
 
@@ -181,7 +182,7 @@ def test_issuing_with_a_release_logs_the_disclosure_and_the_letter_and_freezes_i
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
     text = _pdf_text(pdf.content)
     assert "Home Agency" in text and "Sam Whitfield" in text and "Harbor Apartments" in text
-    assert "Re: Tenancy of María" in text and "the final text" in text
+    assert "Re: Tenancy of María" in text and "I am writing in support of" in text
     assert "42 CFR part 2" not in text
     assert AuditEvent.objects.filter(action="export", object_type="coordination.letter").exists()
     accounting = http.get(f"/clients/{cast.client.pk}/disclosures/").content.decode()
@@ -282,3 +283,35 @@ def test_only_admins_change_letter_templates_and_never_another_agencys(cast, htt
         .status_code
         == 404
     )
+
+
+def test_a_letter_written_by_hand_is_narrative_its_release_must_cover(
+    cast, http_as, landlord
+) -> None:  # type: ignore[no-untyped-def]
+    release(
+        client=cast.client,
+        by=cast.case_manager,
+        organization=landlord.organization,
+        categories=(Category.DEMOGRAPHICS,),
+    )
+    http = http_as(cast.case_manager)
+    letter = _start(cast, http, landlord)
+    issue = f"/clients/{cast.client.pk}/letters/{letter.pk}/issue/"
+    edited = {"subject": "Tenancy", "body": "Dear Sam, he has been unwell since March."}
+
+    refused = http.post(issue, edited, follow=True)
+
+    assert "Service notes" in refused.content.decode()
+    letter.refresh_from_db()
+    assert letter.issued_at is None and Category.NOTES in letter.categories
+    assert not Disclosure.objects.exists()
+    release(
+        client=cast.client,
+        by=cast.case_manager,
+        organization=landlord.organization,
+        categories=(Category.DEMOGRAPHICS, Category.NOTES),
+    )
+    http.post(issue, edited)
+    letter.refresh_from_db()
+    assert letter.issued_at is not None
+    assert sorted(Disclosure.objects.get().categories) == [Category.DEMOGRAPHICS, Category.NOTES]

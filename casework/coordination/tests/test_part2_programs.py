@@ -37,3 +37,10 @@ def test_an_admin_marks_a_program_part2_and_its_clients_notes_become_part2(
     )
     listing = http_as(cast.admin).get("/staff/programs/").content.decode()
     assert "42 CFR Part 2" in listing
+    unmarked = http_as(cast.admin).post(
+        f"/staff/programs/{program.pk}/edit/",
+        {"name": "SUD outpatient", "code": "SUD", "description": ""},
+    )
+    assert unmarked.status_code == 200
+    assert "stay 42 CFR Part 2 records" in unmarked.content.decode()
+    assert Program.objects.get(pk=program.pk).is_part2

@@ -209,6 +209,28 @@ def test_the_packet_pdf_is_downloaded_privately_and_the_download_is_audited(
     assert http_as(cast.outsider_cm).get(url).status_code == 404
 
 
+def test_a_sent_packet_is_not_downloaded_again_once_its_release_is_revoked(
+    cast: Cast, clinic: Organization, referral: Referral, http_as: HttpAs
+) -> None:
+    consent = release(client=cast.client, by=cast.case_manager, organization=clinic)
+    referral = referral_packet_save(
+        referral=referral,
+        by=cast.case_manager,
+        expected_version=referral.version,
+        packet=PacketChoice(summary=SUMMARY),
+    )
+    referral = referral_send(
+        referral=referral, by=cast.case_manager, expected_version=referral.version, sent_via="fax"
+    )
+    consent.revoked_at = timezone.now()
+    consent.save(update_fields=["revoked_at"])
+    url = reverse("referral_packet_pdf", args=[cast.client.pk, referral.pk])
+    response = http_as(cast.case_manager).get(url, follow=True)
+    assert response.redirect_chain[-1][0].endswith(f"/referrals/{referral.pk}/")
+    assert "cannot be downloaded to send again" in response.content.decode()
+    assert "revoked" in response.content.decode()
+
+
 def test_a_revoked_release_stops_the_next_packet(
     cast: Cast, clinic: Organization, referral: Referral
 ) -> None:

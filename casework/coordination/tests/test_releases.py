@@ -339,9 +339,15 @@ def test_the_release_page_shows_what_was_shared_under_it(cast, http_as, clinic) 
     assert "Dr. Ana Ruiz" in page and "Service plans" in page and "Referral packet" in page
 
 
-def test_billing_reads_releases_but_cannot_record_or_revoke_them(cast, http_as, clinic) -> None:  # type: ignore[no-untyped-def]
+def test_billing_reads_releases_only_where_the_agency_lets_it_read_narratives(
+    cast, http_as, clinic
+) -> None:  # type: ignore[no-untyped-def]
     consent = release(client=cast.client, by=cast.case_manager, organization=clinic)
     http = http_as(cast.billing)
+    assert http.get(_url(cast)).status_code == 403
+    assert http.get(f"/clients/{cast.client.pk}/disclosures/").status_code == 403
+    cast.agency.billing_sees_narratives = True
+    cast.agency.save(update_fields=["billing_sees_narratives"])
     assert http.get(_url(cast)).status_code == 200
     assert http.get(_url(cast, "new/")).status_code == 403
     assert http.post(_url(cast, f"{consent.pk}/revoke/"), {"note": "x"}).status_code == 403

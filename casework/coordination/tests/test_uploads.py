@@ -21,6 +21,7 @@ from casework.coordination.uploads import (
     clean_name,
     upload_check,
 )
+from casework.testing.coordination import document
 
 # What the first bytes of a Windows program look like.
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 200
@@ -194,3 +195,21 @@ def test_the_stored_name_is_random_and_keeps_nothing_of_the_original() -> None:
 def test_the_document_field_stores_under_the_configured_documents_root() -> None:
     storage = Document._meta.get_field("file").storage
     assert Path(storage.path("x")).parent == Path(settings.CASEWORK_DOCUMENTS_ROOT)
+
+
+def test_a_scan_is_checked_page_by_page() -> None:
+    with pytest.raises(UploadRefused, match="more than 100 pages"):
+        upload_check(upload("scan.tif", image_bytes("TIFF", frames=101, size=(4, 4))))
+    small_first = io.BytesIO()
+    pages = [Image.new("L", (4, 4)), Image.new("L", (3000, 3000))]
+    pages[0].save(small_first, "TIFF", save_all=True, append_images=pages[1:])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Image, "MAX_IMAGE_PIXELS", 1_000_000)
+        with pytest.raises(UploadRefused, match="too large"):
+            upload_check(upload("scan.tif", small_first.getvalue()))
+
+
+@pytest.mark.django_db
+def test_stored_documents_are_readable_by_the_application_only(cast) -> None:  # type: ignore[no-untyped-def]
+    stored = document(client=cast.client, by=cast.case_manager)
+    assert Path(stored.file.path).stat().st_mode & 0o777 == 0o600

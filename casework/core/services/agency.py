@@ -21,6 +21,10 @@ from casework.core.models import (
 class AgencySetupError(Exception):
     """A program, team or agency-settings change that cannot be made, with a message for the admin."""
 
+    def __init__(self, message: str, field: str = "name") -> None:
+        super().__init__(message)
+        self.field = field
+
 
 def require_admin_of(agency_id: int | None, by: User) -> None:
     """Defence in depth: views already check this, but a service is never called with less."""
@@ -93,6 +97,13 @@ def program_update(
             exclude_pk=program.pk,
         ):
             raise AgencySetupError(f"There is already a program called “{wanted['name']}”.")
+        if is_part2 is False and program.is_part2 and program.episodes.exists():
+            # Its clients' records were kept as Part 2 records: they stay protected.
+            raise AgencySetupError(
+                "This program has clients: their records stay 42 CFR Part 2 records, so the "
+                "mark cannot be taken off. Open a new program for work that is not Part 2.",
+                field="is_part2",
+            )
         _save_changes(program, wanted, by=by)
     return program
 
