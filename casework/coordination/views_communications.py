@@ -14,7 +14,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from casework.clients.models import Client
-from casework.clients.selectors import client_flags
 from casework.clients.services import audit_chart_read
 from casework.coordination import letters
 from casework.coordination import selectors_communications as selectors
@@ -29,6 +28,7 @@ from casework.coordination.forms_communications import (
 )
 from casework.coordination.letters import PLACEHOLDERS, letter_pdf
 from casework.coordination.models import Category, Letter, LetterTemplate
+from casework.coordination.pages import chart_page
 from casework.coordination.selectors_consents import directory_organizations, directory_people
 from casework.core import access
 from casework.core.idempotency import submission_result
@@ -60,17 +60,6 @@ def _admin(request: HttpRequest) -> User:
     return user  # type: ignore[return-value]
 
 
-def _chart_page(
-    request: HttpRequest, template: str, client: Client, context: dict[str, Any], status: int = 200
-) -> HttpResponse:
-    return render(
-        request,
-        template,
-        {"client": client, "flags": client_flags(client=client), **context},
-        status=status,
-    )
-
-
 def _field(form: Any, error: CoordinationError) -> str | None:
     field = getattr(error, "field", None)
     return field if field in form.fields else None
@@ -91,7 +80,7 @@ def communication_list(request: HttpRequest, client_id: int) -> HttpResponse:
         "may_write_notes": access.may_write_notes(user),
         "submission_key": uuid.uuid4().hex,
     }
-    return _chart_page(request, "coordination/communication_list.html", client, context)
+    return chart_page(request, "coordination/communication_list.html", client, context)
 
 
 def _communication_form(user: User, client: Client, data: Any = None) -> CommunicationForm:
@@ -111,7 +100,7 @@ def communication_new(request: HttpRequest, client_id: int) -> HttpResponse:
     if request.method != "POST":
         audit_chart_read(user=user, client=client, what="communication form")
         form = _communication_form(user, client)
-        return _chart_page(request, "coordination/communication_form.html", client, {"form": form})
+        return chart_page(request, "coordination/communication_form.html", client, {"form": form})
     assert client.agency is not None
     key = request.POST.get("submission_key", "")[:64]
     earlier = submission_result(
@@ -130,7 +119,7 @@ def communication_new(request: HttpRequest, client_id: int) -> HttpResponse:
         else:
             messages.success(request, "Contact logged.")
             return redirect("communication_list", client.pk)
-    return _chart_page(
+    return chart_page(
         request, "coordination/communication_form.html", client, {"form": form}, status=400
     )
 
@@ -171,7 +160,7 @@ def letter_list(request: HttpRequest, client_id: int) -> HttpResponse:
         "letters": selectors.client_letters(client=client),
         "may_record": access.may_coordinate(user),
     }
-    return _chart_page(request, "coordination/letter_list.html", client, context)
+    return chart_page(request, "coordination/letter_list.html", client, context)
 
 
 def _start_form(user: User, data: Any = None) -> LetterStartForm:
@@ -191,7 +180,7 @@ def letter_new(request: HttpRequest, client_id: int) -> HttpResponse:
     assert client.agency is not None
     if request.method != "POST":
         audit_chart_read(user=user, client=client, what="letter form")
-        return _chart_page(
+        return chart_page(
             request, "coordination/letter_new.html", client, {"form": _start_form(user)}
         )
     key = request.POST.get("submission_key", "")[:64]
@@ -215,7 +204,7 @@ def letter_new(request: HttpRequest, client_id: int) -> HttpResponse:
             form.add_error(_field(form, error), str(error))
         else:
             return redirect("letter_detail", client.pk, letter.pk)
-    return _chart_page(request, "coordination/letter_new.html", client, {"form": form}, status=400)
+    return chart_page(request, "coordination/letter_new.html", client, {"form": form}, status=400)
 
 
 def _letter_page(
@@ -246,7 +235,7 @@ def _letter_page(
         "consent": disclosure.consent if disclosure is not None else None,
         "dated": letter.issued_at if letter.issued_at is not None else timezone.now(),
     }
-    return _chart_page(request, "coordination/letter_detail.html", client, context, status)
+    return chart_page(request, "coordination/letter_detail.html", client, context, status)
 
 
 @login_required

@@ -8,12 +8,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from casework.clients.models import Client
-from casework.clients.selectors import client_flags
 from casework.clients.services import audit_chart_read
 from casework.coordination import selectors_consents as selectors
 from casework.coordination import services_consents as services
@@ -21,6 +20,7 @@ from casework.coordination.accounting import accounting_pdf, disclosure_accounti
 from casework.coordination.disclosure import part2_texts
 from casework.coordination.forms_consents import EndedForm, ReleaseForm, RevokeForm
 from casework.coordination.models import Consent, Purpose
+from casework.coordination.pages import chart_page
 from casework.core import access
 from casework.core.audit import Action, audit_record
 from casework.core.idempotency import submission_result
@@ -43,17 +43,6 @@ def _coordinator(request: HttpRequest) -> User:
     return user
 
 
-def _chart_page(
-    request: HttpRequest, template: str, client: Client, context: dict[str, Any], status: int = 200
-) -> HttpResponse:
-    return render(
-        request,
-        template,
-        {"client": client, "flags": client_flags(client=client), **context},
-        status=status,
-    )
-
-
 @login_required
 @require_GET
 def release_list(request: HttpRequest, client_id: int) -> HttpResponse:
@@ -65,7 +54,7 @@ def release_list(request: HttpRequest, client_id: int) -> HttpResponse:
         client=client, now=timezone.now(), today=client.agency.today()
     )
     context = {"in_force": in_force, "ended": ended, "may_record": access.may_coordinate(user)}
-    return _chart_page(request, "coordination/release_list.html", client, context)
+    return chart_page(request, "coordination/release_list.html", client, context)
 
 
 def _release_form(
@@ -173,7 +162,7 @@ def _new_page(
         ],
         "counseling_notes_rule": texts["counseling_notes_rule"],
     }
-    return _chart_page(request, "coordination/release_form.html", client, context, status)
+    return chart_page(request, "coordination/release_form.html", client, context, status)
 
 
 def _detail_page(
@@ -204,7 +193,7 @@ def _detail_page(
         ),
         "is_tpo": consent.purpose == Purpose.TPO,
     }
-    return _chart_page(request, "coordination/release_detail.html", client, context, status)
+    return chart_page(request, "coordination/release_detail.html", client, context, status)
 
 
 @login_required
@@ -273,7 +262,7 @@ def accounting_page(request: HttpRequest, client_id: int) -> HttpResponse:
     audit_chart_read(user=user, client=client, what="accounting of disclosures")
     assert client.agency is not None
     accounting = disclosure_accounting(client=client, today=client.agency.today())
-    return _chart_page(request, "coordination/accounting.html", client, {"accounting": accounting})
+    return chart_page(request, "coordination/accounting.html", client, {"accounting": accounting})
 
 
 @login_required

@@ -17,13 +17,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 from PIL import Image
 
 from casework.clients.models import Client
-from casework.clients.selectors import client_flags
 from casework.clients.services import audit_chart_read
 from casework.coordination import selectors_documents as selectors
 from casework.coordination import services_documents as services
@@ -34,6 +33,7 @@ from casework.coordination.forms_documents import (
     DocumentUploadForm,
 )
 from casework.coordination.models import Document
+from casework.coordination.pages import chart_page
 from casework.coordination.uploads import megabytes
 from casework.core import access
 from casework.core.audit import Action, audit_record
@@ -121,21 +121,6 @@ def _serve(
     return response
 
 
-def _page(
-    request: HttpRequest,
-    template: str,
-    client: Client,
-    context: dict[str, Any],
-    status: int = 200,
-) -> HttpResponse:
-    return render(
-        request,
-        template,
-        {"client": client, "flags": client_flags(client=client), **context},
-        status=status,
-    )
-
-
 @login_required
 @require_GET
 def document_list(request: HttpRequest, client_id: int) -> HttpResponse:
@@ -144,7 +129,7 @@ def document_list(request: HttpRequest, client_id: int) -> HttpResponse:
     documents = selectors.client_documents(user=user, client=client)
     page = Paginator(documents, PAGE_SIZE).get_page(request.GET.get("page"))
     audit_chart_read(user=user, client=client, what="documents")
-    return _page(
+    return chart_page(
         request,
         "coordination/documents_list.html",
         client,
@@ -190,7 +175,7 @@ def document_upload(request: HttpRequest, client_id: int) -> HttpResponse:
             return redirect("document_detail", client.pk, document.pk)
     if not posted:
         audit_chart_read(user=user, client=client, what="documents: add")
-    return _page(
+    return chart_page(
         request,
         "coordination/documents_upload.html",
         client,
@@ -208,7 +193,7 @@ def _detail(
 ) -> HttpResponse:
     _audit_read(user, document, Action.VIEW, "page")
     preview = "image" if document.content_type in services.BROWSER_IMAGES else "pdf"
-    return _page(
+    return chart_page(
         request,
         "coordination/documents_detail.html",
         document.client,
@@ -303,7 +288,7 @@ def document_release(request: HttpRequest, client_id: int, document_id: int) -> 
         else:
             return _serve(document, attachment=True, made=made)
     _audit_read(user, document, Action.VIEW, "give")
-    return _page(
+    return chart_page(
         request,
         "coordination/documents_release.html",
         document.client,

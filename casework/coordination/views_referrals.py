@@ -23,7 +23,6 @@ from django.views.decorators.http import require_POST
 
 from casework.billing.models import Payer, ServiceCode
 from casework.clients.models import Client
-from casework.clients.selectors import client_flags
 from casework.clients.services import audit_chart_read
 from casework.coordination import packets
 from casework.coordination import selectors_directory as directory
@@ -40,6 +39,7 @@ from casework.coordination.forms_referrals import (
     ReferralStatusForm,
 )
 from casework.coordination.models import Category, PriorAuthRequest, Referral
+from casework.coordination.pages import chart_page
 from casework.core import access
 from casework.core.audit import Action, audit_reads, audit_record
 from casework.core.idempotency import submission_result
@@ -74,17 +74,6 @@ def _posted(request: HttpRequest) -> Any:
 def _show_error(form: BaseForm, error: CoordinationError) -> None:
     field = getattr(error, "field", None)
     form.add_error(field if field in form.fields and field != "version" else None, str(error))
-
-
-def _chart_page(
-    request: HttpRequest, template: str, client: Client, context: dict[str, Any], status: int = 200
-) -> HttpResponse:
-    return render(
-        request,
-        template,
-        {"client": client, "flags": client_flags(client=client), **context},
-        status=status,
-    )
 
 
 def _refresh_version(form: BaseForm, version: int) -> None:
@@ -133,7 +122,7 @@ def referral_list(request: HttpRequest, client_id: int) -> HttpResponse:
     client = access.client_or_404(user, client_id)
     referrals = list(selectors.client_referrals(user=user, client=client))
     audit_chart_read(user=user, client=client, what="referrals")
-    return _chart_page(
+    return chart_page(
         request,
         "coordination/referral_list.html",
         client,
@@ -191,7 +180,7 @@ def referral_new(request: HttpRequest, client_id: int) -> HttpResponse:
                 request, f"Referral to {referral.organization.name} started. Now build the packet."
             )
             return redirect("referral_packet", client.pk, referral.pk)
-    return _chart_page(request, "coordination/referral_form.html", client, {"form": form})
+    return chart_page(request, "coordination/referral_form.html", client, {"form": form})
 
 
 @login_required
@@ -219,7 +208,7 @@ def _referral_page(
             initial={"version": referral.version, "outcome": referral.outcome},
             statuses=statuses,
         )
-    return _chart_page(
+    return chart_page(
         request,
         "coordination/referral_detail.html",
         client,
@@ -274,7 +263,7 @@ def referral_edit(request: HttpRequest, client_id: int, referral_id: int) -> Htt
         else:
             messages.success(request, "Saved the referral.")
             return redirect("referral_detail", client.pk, referral.pk)
-    return _chart_page(
+    return chart_page(
         request, "coordination/referral_form.html", client, {"form": form, "referral": referral}
     )
 
@@ -315,7 +304,7 @@ def referral_packet(request: HttpRequest, client_id: int, referral_id: int) -> H
     refusal = ""
     if not form.errors and not not_sent:
         refusal = services.packet_refusal(referral)
-    return _chart_page(
+    return chart_page(
         request,
         "coordination/referral_packet.html",
         client,
@@ -455,7 +444,7 @@ def prior_auth_list(request: HttpRequest, client_id: int) -> HttpResponse:
     client = access.client_or_404(user, client_id)
     requests = list(selectors.client_prior_auths(user=user, client=client))
     audit_chart_read(user=user, client=client, what="prior authorizations")
-    return _chart_page(request, "coordination/prior_auth_list.html", client, {"requests": requests})
+    return chart_page(request, "coordination/prior_auth_list.html", client, {"requests": requests})
 
 
 @login_required
@@ -483,7 +472,7 @@ def prior_auth_new(request: HttpRequest, client_id: int) -> HttpResponse:
         else:
             messages.success(request, "Prior-authorization request started.")
             return redirect("prior_auth_detail", client.pk, created.pk)
-    return _chart_page(request, "coordination/prior_auth_form.html", client, {"form": form})
+    return chart_page(request, "coordination/prior_auth_form.html", client, {"form": form})
 
 
 @login_required
@@ -515,7 +504,7 @@ def _prior_auth_page(
             statuses=statuses,
             labels=dict(PriorAuthRequest.Status.choices),
         )
-    return _chart_page(
+    return chart_page(
         request,
         "coordination/prior_auth_detail.html",
         client,
@@ -562,7 +551,7 @@ def prior_auth_edit(request: HttpRequest, client_id: int, prior_auth_id: int) ->
         else:
             messages.success(request, "Saved the request.")
             return redirect("prior_auth_detail", client.pk, found.pk)
-    return _chart_page(
+    return chart_page(
         request,
         "coordination/prior_auth_form.html",
         client,
