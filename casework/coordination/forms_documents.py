@@ -84,6 +84,7 @@ class PersonChoiceField(forms.ModelChoiceField):
 
 
 class DocumentReleaseForm(forms.Form):
+    submission_key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
     organization = forms.ModelChoiceField(
         queryset=Organization.objects.none(),
         required=False,

@@ -42,6 +42,7 @@ from casework.core.idempotency import submission_claim, submission_complete
 from casework.core.models import User
 
 DOCUMENT_UPLOAD = "document_upload"
+DOCUMENT_GIVE = "document_give"  # idempotency purpose
 TITLE_LIMIT = 200  # Document.title
 REASON_LIMIT = 300  # Document.removal_reason
 OLDEST_DATE = datetime.date(1900, 1, 1)
@@ -219,13 +220,23 @@ def _check_may_give(
     return _sharing(document, organization, person)
 
 
-def _log_release(*, document: Document, sharing: Sharing, by: User) -> Disclosure:
+def _log_release(
+    *, document: Document, sharing: Sharing, by: User, submission_key: str
+) -> Disclosure:
     """Log that the document is given to someone outside the agency, if the releases allow it
-    (checked again under lock); only document_give calls it, with the file it hands over."""
+    (checked again under lock); only document_give calls it, with the file it hands over. The
+    same form sent twice (a double click) is one disclosure."""
     description = (
         f"{document.get_kind_display()} dated {document.dated_on:%b %-d, %Y}: {document.title}"
     )
     with transaction.atomic():
+        submission = submission_claim(
+            agency=document.client.agency, by=by, purpose=DOCUMENT_GIVE, key=submission_key
+        )
+        if submission.earlier_object_id is not None:
+            return earlier_submission(
+                Disclosure, submission.earlier_object_id, client=document.client
+            )
         try:
             disclosure = disclosure_record(
                 sharing=sharing,
@@ -246,6 +257,7 @@ def _log_release(*, document: Document, sharing: Sharing, by: User) -> Disclosur
             client_id=document.client_id,
             detail={"disclosure": disclosure.pk, "part2": disclosure.part2},
         )
+        submission_complete(submission, disclosure.pk)
     return disclosure
 
 
@@ -264,6 +276,7 @@ def document_give(
     organization: Organization | None,
     person: Person | None,
     by: User,
+    submission_key: str = "",
 ) -> tuple[Disclosure, ServedFile]:
     """Log the disclosure and make the file to hand over, both or neither: a Part 2 record
     gets the § 2.32 notice as its first page.
@@ -276,12 +289,16 @@ def document_give(
     if not verdict.allowed:
         raise CoordinationError(verdict.refusal)
     if not sharing.part2:
-        disclosure = _log_release(document=document, sharing=sharing, by=by)
+        disclosure = _log_release(
+            document=document, sharing=sharing, by=by, submission_key=submission_key
+        )
         return disclosure, ServedFile(document.original_name, document.content_type)
     pdf = document_with_notice(
         document=document, recipient=sharing.recipient_name, on=document.client.agency.today()
     )
-    disclosure = _log_release(document=document, sharing=sharing, by=by)
+    disclosure = _log_release(
+        document=document, sharing=sharing, by=by, submission_key=submission_key
+    )
     stem = os.path.splitext(document.original_name)[0]
     return disclosure, ServedFile(f"{stem}.pdf", PDF, pdf)
 

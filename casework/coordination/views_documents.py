@@ -270,6 +270,7 @@ def document_release(request: HttpRequest, client_id: int, document_id: int) -> 
     document = _document(user, client_id, document_id, action=action)
     form = DocumentReleaseForm(
         request.POST if posted else None,
+        initial={"submission_key": uuid.uuid4().hex},
         organizations=selectors.directory_organizations(user=user),
         people=selectors.directory_people(user=user),
     )
@@ -280,6 +281,7 @@ def document_release(request: HttpRequest, client_id: int, document_id: int) -> 
                 organization=form.cleaned_data["organization"],
                 person=form.cleaned_data["person"],
                 by=user,
+                submission_key=form.cleaned_data["submission_key"],
             )
         except CoordinationError as error:
             form.add_error(None, str(error))

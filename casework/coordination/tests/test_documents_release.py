@@ -255,3 +255,17 @@ def test_a_part2_pdf_that_cannot_be_read_is_not_given_and_not_logged(
             document=broken, organization=clinic, person=None, by=cast.case_manager
         )
     assert not Disclosure.objects.exists()
+
+
+def test_the_give_form_sent_twice_is_one_disclosure(
+    cast: Cast, http_as: HttpAs, clinic: Organization
+) -> None:
+    doc = a_doc(cast)
+    release(client=cast.client, by=cast.case_manager, organization=clinic)
+    http = http_as(cast.case_manager)
+    form = {"organization": clinic.pk, "submission_key": "give-1"}
+    first = http.post(give_url(doc), form)
+    second = http.post(give_url(doc), form)
+    assert first.status_code == second.status_code == 200
+    assert b"".join(second.streaming_content).startswith(b"%PDF")  # type: ignore[attr-defined]
+    assert Disclosure.objects.count() == 1
