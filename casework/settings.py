@@ -102,6 +102,8 @@ INSTALLED_APPS = [
     "casework.schedule",
     "casework.worklist",
     "casework.coordination",
+    "casework.processes",
+    "casework.automation",
     "casework.reports",
     "casework.web",
     "casework.api",
@@ -335,7 +337,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    # SpiffWorkflow logs every step change with the process's answers attached: no PHI in logs.
+    "loggers": {"axes": {"level": "WARNING"}, "spiff": {"level": "WARNING"}},
 }
 
 CASEWORK_DEFAULT_IDLE_MINUTES = env_int("CASEWORK_DEFAULT_IDLE_MINUTES", 15)
@@ -346,3 +349,28 @@ CASEWORK_DOCUMENTS_ROOT = Path(
     env_str("CASEWORK_DOCUMENTS_ROOT", str(PROJECT_DIR / "private" / "documents"))
 )
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+# Client appointment reminders (casework.automation.messaging): the backend that sends each
+# channel, as a dotted path. The console in development and tests; in production email goes
+# through the EMAIL_URL mail server, and texts fail with a clear message until an SMS provider
+# is set (casework.automation.messaging.TwilioSmsBackend with the TWILIO_* settings).
+_console_messages = "casework.automation.messaging.ConsoleBackend"
+CASEWORK_SMS_BACKEND = env_str(
+    "CASEWORK_SMS_BACKEND",
+    _console_messages if DEBUG or TESTING else "casework.automation.messaging.UnconfiguredBackend",
+)
+CASEWORK_EMAIL_REMINDER_BACKEND = env_str(
+    "CASEWORK_EMAIL_REMINDER_BACKEND",
+    _console_messages if DEBUG or TESTING else "casework.automation.messaging.EmailBackend",
+)
+TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN", "")
+TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER", "")
+TWILIO_BASE_URL = env_str("TWILIO_BASE_URL", "https://api.twilio.com")
+if CASEWORK_SMS_BACKEND.endswith(".TwilioSmsBackend") and not (
+    TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER
+):
+    raise ImproperlyConfigured(
+        "CASEWORK_SMS_BACKEND is Twilio: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and "
+        "TWILIO_FROM_NUMBER (see README: Automation rules and reminders)."
+    )

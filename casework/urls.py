@@ -18,6 +18,8 @@ urlpatterns = [
     path("billing/", include("casework.billing.urls")),
     path("reports/", include("casework.reports.urls")),
     path("", include("casework.coordination.urls")),
+    path("", include("casework.processes.urls")),
+    path("automation/", include("casework.automation.urls")),
     path("api/", include("casework.api.urls")),
     path("account/api-tokens/", include("casework.api.urls_tokens")),
     path("django-admin/", admin.site.urls),

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from casework.assessments.instruments import Instrument, Result, instruments
 from casework.assessments.models import Assessment, AssessmentAddendum
+from casework.automation import triggers as automation_triggers
 from casework.clients.models import CareTeamMember, Client, FlagNotice, SafetyFlag, TimelineEvent
 from casework.core import access
 from casework.core.audit import Action, audit_record
@@ -281,6 +282,7 @@ def assessment_sign(*, assessment: Assessment, by: User) -> Assessment:
             detail={"signed": True},
         )
         evaluate_client_warnings.enqueue(client_id=locked.client_id)  # early warnings (PHQ-9)
+        automation_triggers.assessment_signed(assessment=locked)  # "when it raises a flag…"
     return locked
 
 

@@ -13,6 +13,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from casework.automation.demo import seed_automation
 from casework.billing.demo import seed_billing
 from casework.billing.models import Payer
 from casework.clients import services
@@ -32,6 +33,7 @@ from casework.coordination.demo import seed_coordination
 from casework.core import services as core_services
 from casework.core.models import Agency, Credential, Program, Role, Team, User
 from casework.plans.demo import seed_assessments_and_plans
+from casework.processes.demo import seed_processes
 from casework.schedule.demo import seed_schedule
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -145,6 +147,8 @@ def seed_demo(
         seed_assessments_and_plans(agency=agency, today=today, rng=rng)
         seed_schedule(agency=agency, today=today, rng=rng)
         seed_coordination(agency=agency, staff=staff, today=today, rng=rng)
+        seed_automation(agency=agency, staff=staff)
+        seed_processes(agency=agency, staff=staff, today=today)
     return result
 
 

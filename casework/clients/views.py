@@ -34,6 +34,7 @@ from casework.core.idempotency import submission_result
 from casework.core.models import User
 from casework.notes.selectors import client_notes
 from casework.plans.selectors import client_plan_card
+from casework.processes.selectors import client_process_card
 from casework.schedule.selectors import client_appointment_card
 from casework.worklist.warnings import client_warnings
 
@@ -192,6 +193,7 @@ def client_chart(request: HttpRequest, client_id: int) -> HttpResponse:
             "upcoming_appointments": appointments.upcoming,
             "last_missed_appointment": appointments.last_missed,
             "coordination": coordination_card(user=user, client=chart.client),
+            "process_card": client_process_card(user=user, client=chart.client),
             "comments_card": chart_comments(user=user, client=chart.client),
             "client_warnings": client_warnings(client=chart.client)
             if access.may_read_narratives(user)

@@ -39,7 +39,8 @@ def _count(rows: QuerySet[Any]) -> Coalesce:
     return Coalesce(Subquery(counted.values("n"), output_field=IntegerField()), 0)
 
 
-def _in_force(today: datetime.date) -> Q:
+def releases_in_force_on(today: datetime.date) -> Q:
+    """Releases started, not revoked, not expired and not ended by their event."""
     return (
         Q(revoked_at__isnull=True, starts_on__lte=today)
         & (Q(expires_on__isnull=True) | Q(expires_on__gte=today))
@@ -53,7 +54,7 @@ def coordination_card(*, user: User, client: Client) -> CoordinationCard | None:
         return None
     today = client.agency.today()
     soon = today + datetime.timedelta(days=EXPIRING_WITHIN_DAYS)
-    releases = Consent.objects.filter(_in_force(today))
+    releases = Consent.objects.filter(releases_in_force_on(today))
     row = (
         Client.objects.filter(pk=client.pk)
         .annotate(

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from casework.automation import triggers as automation_triggers
 from casework.billing.models import Charge
 from casework.billing.services.charges import (
     ChargeError,
@@ -447,6 +448,7 @@ def note_sign(*, note: Note, by: User, attest: bool, late_reason: str = "") -> S
         )
         # Early warnings read signed notes (medications, ER, housing, last contact).
         evaluate_client_warnings.enqueue(client_id=locked.client_id)
+        automation_triggers.note_signed(note=locked)  # "when a hospital stay is recorded…"
     return Signed(locked, charge)
 
 

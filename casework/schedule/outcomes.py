@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django.utils import timezone
 
+from casework.automation import triggers as automation_triggers
 from casework.clients.models import Client
 from casework.core import access
 from casework.core.audit import Action
@@ -183,6 +184,7 @@ def appointment_outcome(
             task = _follow_up(locked, by, *target, now)
             notes = [_document(locked, by, client, now) for client in clients]
         evaluate_warnings_for(client_ids)
+        automation_triggers.appointment_missed(appointment=locked, client_ids=client_ids)
     return Outcome(locked, task, notes)
 
 

@@ -32,6 +32,7 @@ def _nav(request: HttpRequest) -> list[NavItem]:
         items.append(("My notes", reverse("unsigned_notes")))
     if isinstance(user, User) and access.may_coordinate(user) and access.may_read_narratives(user):
         items.append(("Referrals", reverse("referral_caseload")))
+        items.append(("Processes", reverse("process_board")))
     if access.may_use_directory(user):
         items.append(("Directory", reverse("directory_search")))
     if access.may_bill(user):

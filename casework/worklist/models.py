@@ -28,6 +28,7 @@ class Task(models.Model):
         FOLLOW_UP = "follow_up", "Follow-up after a missed appointment"
         WARNING_PLAN = "warning_plan", "Plan for an early warning"
         REFERRAL_FOLLOW_UP = "referral", "Referral follow-up"
+        AUTOMATED = "automated", "Made by an automation rule"
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"
@@ -43,6 +44,9 @@ class Task(models.Model):
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.MANUAL)
     title = models.CharField(max_length=TITLE_LIMIT)
     reason = models.CharField(max_length=TEXT_LIMIT, blank=True)
+    link = models.CharField(
+        max_length=300, blank=True, help_text="A page of Casework where the task is done."
+    )
     due_on = models.DateField(null=True, blank=True)
     urgent = models.BooleanField(default=False)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)

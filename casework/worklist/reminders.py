@@ -37,6 +37,7 @@ KIND_WORDS = {
     "mention": ("mention", "mentions"),
     "handoff": ("hand-off to acknowledge", "hand-offs to acknowledge"),
     "release": ("release expiring", "releases expiring"),
+    "process": ("process step", "process steps"),
 }
 
 

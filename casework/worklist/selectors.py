@@ -31,6 +31,7 @@ from casework.core.selectors import credentials_expiring
 from casework.notes.models import NEVER_BILLABLE_CONTACTS
 from casework.notes.selectors import my_unsigned_notes, notes_awaiting_cosign
 from casework.plans.selectors import plans_due_for
+from casework.processes import selectors as process_selectors
 from casework.schedule.models import Appointment
 from casework.schedule.selectors import todays_appointments
 from casework.worklist import warnings
@@ -262,7 +263,8 @@ def _task_items(user: User, today: datetime.date) -> Iterable[WorkItem]:
             kind="task",
             title=task.title,
             reason=reason,
-            url=reverse("client_chart", args=[task.client_id]) if task.client_id else "",
+            url=task.link
+            or (reverse("client_chart", args=[task.client_id]) if task.client_id else ""),
             client=task.client,
             due_on=task.due_on,
             urgent=task.urgent,
@@ -373,6 +375,27 @@ def _handoff_items(user: User, today: datetime.date) -> Iterable[WorkItem]:
             url=reverse("handoff_detail", args=[handoff.pk]),
             due_on=handoff.effective_on,
             task=handoff,
+        )
+
+
+def _process_items(user: User, today: datetime.date) -> Iterable[WorkItem]:
+    assert user.agency is not None
+    tz = user.agency.tzinfo
+    for step in process_selectors.my_open_steps(user):
+        due = step.due_at.astimezone(tz) if step.due_at else None
+        parts = [f"{step.instance.definition.name} step"]
+        if due is not None:
+            parts.append(f"due {due:%-d %b %H:%M}")
+        if step.waiting_on:
+            parts.append(step.waiting_text.lower())
+        yield WorkItem(
+            key=f"process:{step.pk}",
+            kind="process",
+            title=step.title,
+            reason=" · ".join(parts),
+            url=reverse("process_step", args=[step.instance_id, step.pk]),
+            client=step.client,
+            due_on=due.date() if due else today,
         )
 
 
@@ -542,6 +565,7 @@ def my_day(
         _mention_items(user, today),
         _handoff_items(user, today),
         _release_items(today, caseload),
+        _process_items(user, today),
     )
     snoozed = set(
         Snooze.objects.filter(user=user, until__gt=today).values_list("item_key", flat=True)

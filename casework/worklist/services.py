@@ -82,8 +82,10 @@ def task_create(
     kind: str = Task.Kind.MANUAL,
     appointment: Appointment | None = None,
     submission_key: str = "",
+    link: str = "",
 ) -> Task:
-    """A task for `assignee`; `by` is None when a rule makes it.
+    """A task for `assignee`; `by` is None when a rule makes it. `link` is the Casework page
+    where it is done (a path such as the filled-in booking form).
 
     A follow-up for an appointment is made once however often it is asked for.
     """
@@ -97,6 +99,8 @@ def task_create(
     title = _clean_title(title)
     if len(reason) > TEXT_LIMIT:
         raise TaskError(f"Keep the reason under {TEXT_LIMIT} characters.", field="reason")
+    if link and (not link.startswith("/") or link.startswith("//") or len(link) > 300):
+        raise TaskError("A task's link must be a page of Casework.")
     with transaction.atomic():
         if by is not None:
             assert by.agency is not None
@@ -118,6 +122,7 @@ def task_create(
                     kind=kind,
                     title=title,
                     reason=reason.strip(),
+                    link=link,
                     due_on=due_on,
                     urgent=urgent,
                     appointment=appointment,

@@ -111,6 +111,10 @@ def _value_for(param: str, cast: Cast, route: Route) -> str:
         "template_id": _coordination_objects(cast)["template"],
         "coverage_id": _coordination_objects(cast)["coverage"],
         "handoff_id": _coordination_objects(cast)["handoff"],
+        "instance_id": _process_objects(cast)["instance"],
+        "step_id": _process_objects(cast)["step"],
+        "definition_id": _process_objects(cast)["definition"],
+        "automation_rule_id": _automation_objects(cast)["rule"],
         "format": "json",
         "uidb64": "MQ",
         "token": "set-password",
@@ -466,6 +470,52 @@ def _coordination_objects(cast: Cast) -> dict[str, int]:
     }
 
 
+def _process_objects(cast: Cast) -> dict[str, int]:
+    """The standard processes, and an involuntary-treatment referral running for the client
+    with its first step open (made once)."""
+    from casework.processes import services
+    from casework.processes.models import ProcessInstance
+
+    instance = ProcessInstance.objects.filter(client=cast.client).first()
+    if instance is None:
+        services.standard_definitions_install(by=cast.admin)
+        instance = services.process_start(
+            client=cast.client, key="involuntary_treatment_referral", by=cast.case_manager
+        )
+    return {
+        "instance": instance.pk,
+        "step": instance.steps.get().pk,
+        "definition": instance.definition_id,
+    }
+
+
+def _assert_processes_untouched(cast: Cast) -> None:
+    from casework.processes.models import ProcessDefinition, ProcessInstance
+
+    for instance in ProcessInstance.objects.filter(client=cast.client):
+        assert instance.status == ProcessInstance.Status.RUNNING
+        assert instance.owner == cast.case_manager
+        assert instance.steps.get().status == "open"
+    assert not ProcessDefinition.objects.filter(agency=cast.agency, is_active=False).exists()
+
+
+def _automation_objects(cast: Cast) -> dict[str, int]:
+    """An automation rule of the agency, and the client's reminder preference (made once)."""
+    from casework.automation.models import AutomationRule, ReminderPreference
+
+    rule = AutomationRule.objects.get_or_create(
+        agency=cast.agency,
+        name="Walk no-show follow-up",
+        defaults={"trigger": "no_show", "action": "create_task", "created_by": cast.admin},
+    )[0]
+    ReminderPreference.objects.get_or_create(
+        agency=cast.agency,
+        client=cast.client,
+        defaults={"channel": "sms", "sms_number": "206-555-0142", "updated_by": cast.case_manager},
+    )
+    return {"rule": rule.pk}
+
+
 def _only(cast: Cast, related: str) -> int:
     """The id of the client's one row of this kind (made by _coordination_objects)."""
     return int(getattr(cast.client, related).values_list("pk", flat=True).get())
@@ -580,6 +630,7 @@ def test_outsiders_never_see_the_clients_data(cast: Cast, persona: str) -> None:
     assert not home_writes.exclude(agency_id=user.agency_id).exists(), persona
     assert not home_writes.filter(client_id__isnull=False).exists(), persona
     _assert_coordination_untouched(cast)
+    _assert_processes_untouched(cast)
     assert SafetyFlag.objects.get(client=cast.client).is_active
     assert ApiToken.objects.get(user=cast.case_manager).revoked_at is None
     assert cast.client.care_team.get(staff=cast.colleague).end_on is None
