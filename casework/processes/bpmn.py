@@ -18,7 +18,13 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from casework.processes import expressions, operations
-from casework.processes.steps import StepSpec, StepSpecError, parse_duration, parse_step
+from casework.processes.steps import (
+    StepSpec,
+    StepSpecError,
+    parse_after_answer,
+    parse_duration,
+    parse_step,
+)
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -47,6 +53,7 @@ SUPPORTED = {
     "boundaryEvent",
     "timerEventDefinition",
     "timeDuration",
+    "timeDate",
     "terminateEventDefinition",
     "documentation",
     "extensionElements",
@@ -244,6 +251,12 @@ def _doubled_extensions(process: Any) -> list[Problem]:
     return problems
 
 
+def _date_answers(steps: dict[str, StepSpec]) -> set[str]:
+    return {
+        f.name for step in steps.values() for f in step.fields if f.kind in ("date", "datetime")
+    }
+
+
 def _service_problems(process: Any) -> list[Problem]:
     problems = []
     for task in process.iter(f"{{{BPMN}}}serviceTask"):
@@ -296,22 +309,29 @@ def _condition_problems(process: Any, answers: set[str]) -> list[Problem]:
     return problems
 
 
-def _timer_problems(process: Any) -> list[Problem]:
+def _timer_problems(process: Any, dates: set[str]) -> list[Problem]:
+    """Timers wait a duration (`PT120H`) or until a date answer plus a duration
+    (`admission_on + P30D`); `dates` are the date and date-time answers steps ask for."""
     problems = []
     for timer in process.iter(f"{{{BPMN}}}timerEventDefinition"):
         duration = timer.find(f"{{{BPMN}}}timeDuration")
-        event = timer.getparent()
-        if duration is None:
-            problems.append(
-                Problem(
-                    timer.sourceline, event.get("id", ""), "Timers wait a duration (timeDuration)."
-                )
-            )
-            continue
+        date = timer.find(f"{{{BPMN}}}timeDate")
+        event_id = timer.getparent().get("id", "")
         try:
-            parse_duration((duration.text or "").strip().strip("\"'"))
+            if duration is not None:
+                parse_duration((duration.text or "").strip().strip("\"'"))
+            elif date is not None:
+                answer, _ = parse_after_answer((date.text or "").strip().strip("\"'"))
+                if answer not in dates:
+                    raise StepSpecError(
+                        f"The timer counts from “{answer}”, which no step asks for as a date."
+                    )
+            else:
+                raise StepSpecError(
+                    "A timer waits a duration (timeDuration) or until a date (timeDate)."
+                )
         except StepSpecError as error:
-            problems.append(Problem(duration.sourceline, event.get("id", ""), str(error)))
+            problems.append(Problem(timer.sourceline, event_id, str(error)))
     return problems
 
 
@@ -359,7 +379,7 @@ def read_definition(data: bytes) -> ParsedDefinition:
         *step_problems,
         *_service_problems(process),
         *_condition_problems(process, _answer_names(steps, process)),
-        *_timer_problems(process),
+        *_timer_problems(process, _date_answers(steps)),
     ]
     if problems:
         raise DefinitionInvalid(problems)

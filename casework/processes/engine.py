@@ -13,6 +13,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
@@ -21,7 +22,14 @@ from SpiffWorkflow.util.task import TaskState
 
 from casework.processes import expressions, operations
 from casework.processes.bpmn import ParsedDefinition
-from casework.processes.steps import StepSpec, StepSpecError, parse_duration, parse_step
+from casework.processes.steps import (
+    TIMER_START_HOUR,
+    StepSpec,
+    StepSpecError,
+    parse_after_answer,
+    parse_duration,
+    parse_step,
+)
 
 SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
 
@@ -55,12 +63,28 @@ class SafeScriptEngine(PythonScriptEngine):
         self.context = context
 
     def evaluate(self, task: SpiffTask, expression: str, external_context: Any = None) -> Any:
-        text = (expression or "").strip()
-        try:
-            parse_duration(text)
-            return text  # a bare timer duration, P30D, means itself
-        except StepSpecError:
-            return expressions.evaluate(text, task.data)
+        text = (expression or "").strip().strip("\"'") if _is_timer(task) else expression
+        if _is_timer(task):
+            try:
+                parse_duration(text)
+                return text  # a timer's duration, P30D, means itself
+            except StepSpecError:
+                return self._date_after_answer(task, text)
+        return expressions.evaluate(text, task.data)
+
+    def _date_after_answer(self, task: SpiffTask, text: str) -> str:
+        """`admission_on + P30D`: 9:00 local time on the answered day, plus the duration."""
+        answer, duration = parse_after_answer(text)
+        value = task.data.get(answer)
+        if not value:
+            raise expressions.ExpressionError(f"The timer counts from “{answer}”, not answered.")
+        tz = self.context.client.agency.tzinfo
+        start = datetime.datetime.fromisoformat(str(value))
+        if not isinstance(value, str) or "T" not in value:
+            start = datetime.datetime.combine(start.date(), TIMER_START_HOUR)
+        if start.tzinfo is None:
+            start = start.replace(tzinfo=tz)
+        return (start + duration).isoformat()
 
     def execute(self, task: SpiffTask, script: str, external_context: Any = None) -> Any:
         raise expressions.ExpressionError("Casework processes do not run scripts.")
@@ -70,6 +94,10 @@ class SafeScriptEngine(PythonScriptEngine):
     ) -> str:
         params = {name: p["value"] for name, p in (operation_params or {}).items()}
         return json.dumps(operations.run(operation_name, self.context, params))
+
+
+def _is_timer(task: SpiffTask) -> bool:
+    return isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition)
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,10 @@ _DURATION = re.compile(
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")  # a field, a choice or an answer's name
 
 
+_AFTER_ANSWER = re.compile(r"^([a-z][a-z0-9_]{0,39})\s*\+\s*(P\S+)$")
+TIMER_START_HOUR = datetime.time(9)  # a timer counted from a date answer fires at 9:00 local
+
+
 class StepSpecError(ValueError):
     """A property of a step cannot be understood; the message says which and why."""
 
@@ -177,3 +181,13 @@ def _waiting(text: str) -> tuple[str, str]:
             f"{', '.join(WAITING_KINDS)}."
         )
     return kind, what[:LONGEST_LABEL]
+
+
+def parse_after_answer(text: str) -> tuple[str, datetime.timedelta]:
+    """A timer date counted from an answer: `admission_on + P30D` → ("admission_on", 30 days)."""
+    match = _AFTER_ANSWER.match(text.strip())
+    if match is None:
+        raise StepSpecError(
+            f"“{text}” is not a date counted from an answer, like admission_on + P30D."
+        )
+    return match.group(1), parse_duration(match.group(2))

@@ -214,3 +214,23 @@ def test_uploading_a_retired_process_again_brings_it_back(cast: Cast) -> None:
     again = services.definition_upload(by=cast.admin, data=_file(SIMPLE))
     assert again.changed and again.definition == uploaded.definition
     assert start(cast, "home_visit_check").definition == uploaded.definition
+
+
+def test_a_timer_may_count_from_a_date_answer_that_a_step_asks_for() -> None:
+    def with_timer(date: str) -> bytes:
+        return _file(
+            SIMPLE.replace("yesno | Did it go well?", "date | Visit date")
+            .replace("field:went_well", "field:visited_on")
+            .replace(
+                '<bpmn:endEvent id="end">',
+                '<bpmn:intermediateCatchEvent id="later"><bpmn:timerEventDefinition>'
+                f"<bpmn:timeDate>{date}</bpmn:timeDate></bpmn:timerEventDefinition>"
+                '</bpmn:intermediateCatchEvent>\n<bpmn:endEvent id="end">',
+            )
+        )
+
+    assert bpmn.read_definition(with_timer("visited_on + P30D")).key == "home_visit_check"
+    [problem] = _problems(with_timer("admitted_on + P30D"))
+    assert problem.element_id == "later" and "no step asks for as a date" in problem.message
+    [problem] = _problems(with_timer("2027-01-01"))
+    assert "like admission_on + P30D" in problem.message

@@ -253,23 +253,25 @@ def test_the_search_goes_on_through_a_decline_and_a_wait_list_then_admission_and
     assert instance.steps.filter(element_id="ask_facility").count() == 3
     assert instance.steps.filter(element_id="facility_response").count() == 3
 
+    admitted = cast.agency.today() + datetime.timedelta(days=7)  # admission set a week ahead
     instance = finish(
         instance,
         "admission",
         cast.case_manager,
-        admission_on="2027-02-01",
+        admission_on=admitted.isoformat(),
         transport_arranged=True,
         handoff_sent=True,
     )
     assert open_titles(instance) == []
     assert instance.status == ProcessInstance.Status.RUNNING
-    assert instance.next_timer_at is not None
-    wait = instance.next_timer_at - timezone.now()
-    assert datetime.timedelta(days=29, hours=23) < wait <= datetime.timedelta(days=30)
+    due = datetime.datetime.combine(
+        admitted + datetime.timedelta(days=30), datetime.time(9), tzinfo=cast.agency.tzinfo
+    )
+    assert instance.next_timer_at == due  # 30 days after the admission, not after the step
     assert services.timers_advance() == 0  # not yet
-    with time_machine.travel(timezone.now() + datetime.timedelta(days=29)):
-        assert services.timers_advance() == 0  # a day early
-    with time_machine.travel(timezone.now() + datetime.timedelta(days=30, hours=1)):
+    with time_machine.travel(due - datetime.timedelta(hours=1)):
+        assert services.timers_advance() == 0  # an hour early
+    with time_machine.travel(due + datetime.timedelta(hours=1)):
         assert services.timers_advance() == 1
         assert services.timers_advance() == 0  # a second worker finds nothing to do
     instance.refresh_from_db()
