@@ -9,7 +9,6 @@ import datetime
 
 import pytest
 import time_machine
-from django.utils import timezone
 
 from casework.processes import services
 from casework.processes.models import ProcessEvent, ProcessInstance, ProcessStep
