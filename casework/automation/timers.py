@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from dataclasses import replace
 
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -30,11 +31,17 @@ from casework.coordination.models import Consent
 from casework.core.models import Agency
 from casework.notes.models import Note
 from casework.plans.models import ServicePlan
+from casework.processes.models import ProcessInstance
 from casework.schedule.models import Appointment, AppointmentClient
 
 DEFAULT_DAYS = 14
 SWEEP_BACK = datetime.timedelta(days=2)
-SWEPT = (Trigger.NO_SHOW, Trigger.HOSPITAL_STAY, Trigger.ASSESSMENT_FLAG)
+SWEPT = (
+    Trigger.NO_SHOW,
+    Trigger.HOSPITAL_STAY,
+    Trigger.ASSESSMENT_FLAG,
+    Trigger.PROCESS_COMPLETED,
+)
 
 
 def _day(value: datetime.date) -> str:
@@ -183,6 +190,24 @@ def _swept_events(agency: Agency, now: datetime.datetime, triggers: set[str]) ->
             event = events.assessment_flag(assessment, occurred_at=assessment.signed_at)
             if event is not None:
                 found.append(event)
+    if Trigger.PROCESS_COMPLETED in triggers:
+        found += _completed_processes(agency, since)
+    return found
+
+
+def _completed_processes(agency: Agency, since: datetime.datetime) -> list[Event]:
+    """Processes completed lately. A chain a rule stopped is not started again: its stop is
+    logged under the same rule and event, so firing again does nothing."""
+    completed = ProcessInstance.objects.filter(
+        agency=agency, status=ProcessInstance.Status.COMPLETED, ended_at__gte=since
+    ).values_list("pk", "client_id", "definition__key", "ended_at")
+    found = []
+    for instance_id, client_id, key, ended_at in completed.order_by("pk"):
+        event = events.process_completed(
+            instance_id=instance_id, client_id=client_id, process_key=key, depth=0
+        )
+        if event is not None:
+            found.append(replace(event, occurred_at=ended_at))
     return found
 
 

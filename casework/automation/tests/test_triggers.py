@@ -227,3 +227,33 @@ def test_nothing_is_queued_for_an_agency_without_rules(cast, django_assert_max_n
     appointment = past_appointment_for(cast)
     with django_assert_max_num_queries(1):
         triggers.appointment_missed(appointment=appointment, client_ids=[cast.client.pk])
+
+
+STRAIGHT_THROUGH = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="x">
+<bpmn:process id="straight_through" name="Straight through" isExecutable="true">
+<bpmn:startEvent id="start"><bpmn:outgoing>a</bpmn:outgoing></bpmn:startEvent>
+<bpmn:sequenceFlow id="a" sourceRef="start" targetRef="end" />
+<bpmn:endEvent id="end"><bpmn:incoming>a</bpmn:incoming></bpmn:endEvent>
+</bpmn:process></bpmn:definitions>"""
+
+
+def test_the_hourly_sweep_acts_on_a_completed_process_whose_job_was_lost(cast):
+    from casework.automation.models import AutomationRule
+    from casework.processes import services as processes
+
+    processes.definition_upload(by=cast.admin, data=STRAIGHT_THROUGH)
+    after = rule(cast, "process_completed", name="After any process")
+    # The rule exists before the process ends, but is off when its job runs: as if lost.
+    AutomationRule.objects.update(
+        created_at=timezone.now() - datetime.timedelta(hours=1), is_active=False
+    )
+    instance = processes.process_start(
+        client=cast.client, key="straight_through", by=cast.case_manager
+    )
+    assert instance.status == "completed"
+    AutomationRule.objects.filter(pk=after.pk).update(is_active=True)
+    assert automated(cast) == []
+    assert timers.run_time_triggers() == 1
+    assert timers.run_time_triggers() == 0
+    assert len(automated(cast)) == 1
