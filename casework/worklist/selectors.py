@@ -391,7 +391,7 @@ def _process_items(user: User, today: datetime.date) -> Iterable[WorkItem]:
         yield WorkItem(
             key=f"process:{step.pk}",
             kind="process",
-            title=step.title,
+            title=f"{step.title} — {step.client.display_name}",
             reason=" · ".join(parts),
             url=reverse("process_step", args=[step.instance_id, step.pk]),
             client=step.client,
