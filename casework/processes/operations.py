@@ -80,14 +80,31 @@ def _assign_case_manager(context: Context, params: dict[str, Any]) -> dict[str, 
         staff=staff,
     ).exists()
     if already:
-        return {"assigned": staff.pk}
+        return {"assigned": staff.pk, "from": context.today.isoformat()}
+    effective = _first_free_day(context.client, context.today)
     try:
         client_services.caseload_reassign(
-            client=context.client, to=staff, effective=context.today, by=context.by
+            client=context.client, to=staff, effective=effective, by=context.by
         )
     except client_services.ClientError as error:
         raise OperationError(str(error)) from None
-    return {"assigned": staff.pk}
+    return {"assigned": staff.pk, "from": effective.isoformat()}
+
+
+def _first_free_day(client: Client, today: datetime.date) -> datetime.date:
+    """Today, or the day after the current primary assignment began if that is today (a
+    client registered and assigned at intake): the care team keeps one primary per day."""
+    started = (
+        CareTeamMember.objects.filter(
+            client=client, role=CareTeamMember.Role.PRIMARY, end_on__isnull=True
+        )
+        .order_by("-start_on")
+        .values_list("start_on", flat=True)
+        .first()
+    )
+    if started is not None and started >= today:
+        return started + datetime.timedelta(days=1)
+    return today
 
 
 OPERATIONS: dict[str, Operation] = {

@@ -238,19 +238,22 @@ def test_keeping_the_current_case_manager_finishes_intake(
     assert intake.status == ProcessInstance.Status.COMPLETED
 
 
-def test_a_client_assigned_today_gets_a_friendly_error_or_the_new_case_manager(
+def test_a_client_assigned_today_gets_the_new_case_manager_from_tomorrow(
     cast: Cast, intake: ProcessInstance
 ) -> None:
-    CareTeamMember.objects.filter(client=cast.client).update(start_on=cast.agency.today())
+    today = cast.agency.today()
+    CareTeamMember.objects.filter(client=cast.client).update(start_on=today)
     choosing = _to_the_choice(cast, intake)
-    try:
-        services.step_complete(
-            by=cast.supervisor, step=choosing, answers={"case_manager": cast.colleague.pk}
-        )
-    except services.ProcessError:
-        return  # a message the supervisor can act on is acceptable
+    services.step_complete(
+        by=cast.supervisor, step=choosing, answers={"case_manager": cast.colleague.pk}
+    )
     intake.refresh_from_db()
     assert intake.status == ProcessInstance.Status.COMPLETED
+    tomorrow = today + datetime.timedelta(days=1)
+    primary = CareTeamMember.objects.get(
+        client=cast.client, role=CareTeamMember.Role.PRIMARY, end_on__isnull=True
+    )
+    assert (primary.staff, primary.start_on) == (cast.colleague, tomorrow)
 
 
 def test_only_a_supervisor_or_an_admin_chooses_the_case_manager(
