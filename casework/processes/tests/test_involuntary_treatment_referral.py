@@ -89,16 +89,21 @@ def test_voluntary_admission_is_recorded_then_followed_up(
     assert instance.status == ProcessInstance.Status.COMPLETED
 
 
-def test_a_detention_waits_for_the_120_hour_hold_to_end(
-    cast: Cast, referral: ProcessInstance
-) -> None:
-    instance = finish(
+@pytest.fixture
+def detained(cast: Cast, referral: ProcessInstance) -> ProcessInstance:
+    return finish(
         referral,
         "dcr_decision",
         cast.case_manager,
         outcome="detained",
         decided_at="2026-12-03T13:00",
     )
+
+
+def test_a_detention_waits_for_the_120_hour_hold_to_end(
+    cast: Cast, detained: ProcessInstance
+) -> None:
+    instance = detained
     assert open_titles(instance) == ["visit_during_hold"]
     assert instance.next_timer_at is not None
     assert instance.next_timer_at - timezone.now() > datetime.timedelta(hours=119)
@@ -126,15 +131,9 @@ def test_a_detention_waits_for_the_120_hour_hold_to_end(
 
 
 def test_a_timer_run_killed_before_it_commits_moves_the_process_once_when_run_again(
-    cast: Cast, referral: ProcessInstance
+    cast: Cast, detained: ProcessInstance
 ) -> None:
-    instance = finish(
-        referral,
-        "dcr_decision",
-        cast.case_manager,
-        outcome="detained",
-        decided_at="2026-12-03T13:00",
-    )
+    instance = detained
     later = timezone.now() + datetime.timedelta(hours=121)
 
     class Killed(Exception):
