@@ -10,11 +10,16 @@ its action. The run is unique per rule, client and event key, so:
 
 A run caused by another run (a process a rule started completed, and another rule fires) is one
 deeper; beyond `MAX_CHAIN_DEPTH` nothing is done and the run says why.
+
+An unexpected error in one rule's action rolls that run back, is logged (ids and the error's
+class, never its text), recorded as a failed run, and the other rules go on.
 """
 
 from __future__ import annotations
 
 import datetime
+import logging
+import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -26,6 +31,7 @@ from casework.automation.models import AutomationOptOut, AutomationRule, Automat
 from casework.clients.models import Client
 from casework.core.audit import Action, audit_record
 
+logger = logging.getLogger(__name__)
 MAX_CHAIN_DEPTH = 3
 Outcome = AutomationRun.Outcome
 
@@ -76,10 +82,62 @@ def fire(event: Event, rules: Iterable[AutomationRule] | None = None) -> list[Au
         return []
     runs = []
     for rule in chosen:
-        run = run_rule(rule=rule, client=client, event=event)
+        try:
+            run = run_rule(rule=rule, client=client, event=event)
+        except Exception as error:  # a bug in one action must not stop the other rules
+            log_failure(
+                "Automation rule %s failed for client %s on event %s",
+                rule.pk,
+                client.pk,
+                event.key[:160],
+                error=error,
+            )
+            run = record_failure(rule=rule, client=client, event=event, error=error)
         if run is not None:
             runs.append(run)
     return runs
+
+
+def log_failure(message: str, *ids: object, error: BaseException) -> None:
+    """Log an unexpected error with ids, its class and where it happened, never its text: the
+    text of a database or library error may quote the client's data."""
+    frames = "".join(traceback.format_tb(error.__traceback__))
+    logger.error(message + " (%s)\n%s", *ids, type(error).__name__, frames)
+
+
+def record_failure(
+    *, rule: AutomationRule, client: Client, event: Event, error: Exception
+) -> AutomationRun | None:
+    """The action rolled back with an unexpected error: log the run as failed, so the log shows
+    it and the hourly sweep does not repeat it every hour (the error is in the server's log)."""
+    try:
+        with transaction.atomic():
+            run = AutomationRun.objects.create(
+                agency_id=client.agency_id,
+                rule=rule,
+                client=client,
+                event_key=event.key[:160],
+                outcome=Outcome.FAILED,
+                summary=f"Failed: an unexpected error ({type(error).__name__}); "
+                "nothing was done. Tell your Casework administrator.",
+                depth=event.depth,
+                caused_by_id=event.caused_by_id,
+            )
+            audit_record(
+                actor=None,
+                actor_label="automation",
+                action=Action.CREATE,
+                obj=run,
+                client_id=client.pk,
+                agency_id=client.agency_id,
+                detail={"rule": rule.pk, "outcome": Outcome.FAILED, "depth": event.depth},
+            )
+    except Exception as second:  # e.g. another worker logged this event meanwhile
+        log_failure(
+            "Could not log the failure of rule %s for client %s", rule.pk, client.pk, error=second
+        )
+        return None
+    return run
 
 
 def run_rule(*, rule: AutomationRule, client: Client, event: Event) -> AutomationRun | None:

@@ -89,9 +89,11 @@ def process_completed(
             object_id=str(instance_id),
         )
         .order_by("-pk")
-        .values_list("pk", flat=True)
+        .values_list("pk", "depth")
         .first()
     )
+    if cause is not None:  # a rule started it: the chain goes on from that run's depth
+        depth = max(depth, cause[1])
     return Event(
         trigger=Trigger.PROCESS_COMPLETED,
         agency_id=client,
@@ -99,7 +101,7 @@ def process_completed(
         key=f"process:{instance_id}",
         what=f"the guided process “{process_key}” was completed",
         depth=depth + 1,
-        caused_by_id=cause,
+        caused_by_id=cause[0] if cause is not None else None,
         process_key=process_key,
     )
 

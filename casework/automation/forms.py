@@ -23,12 +23,10 @@ from casework.automation.models import (
     ReminderPreference,
     Trigger,
 )
-from casework.automation.services import RuleInput, rule_problems
+from casework.automation.services import NO_SAFE_PHONE, RuleInput, rule_problems
 from casework.clients.models import Phone
 from casework.core.models import User
 from casework.web.forms import set_queryset
-
-TYPED = "typed"
 
 
 class StaffChoice(forms.ModelChoiceField):
@@ -44,7 +42,16 @@ class RuleForm(forms.Form):
         help_text="What the log and the tasks call it, e.g. “No-show follow-up”.",
         error_messages={"required": "Give the rule a name."},
     )
-    trigger = forms.ChoiceField(label="When", choices=[("", "— choose —"), *Trigger.choices])
+    trigger = forms.ChoiceField(
+        label="When",
+        choices=[("", "— choose —"), *Trigger.choices],
+        help_text=(
+            "Events (a no-show, a hospital stay, a flag, a completed process) count from when the "
+            "rule is made. Releases and plan reviews: those coming within the days ahead from "
+            "then on. Authorizations are looked at every hour, including those already past the "
+            "share when the rule is switched on."
+        ),
+    )
     days_before = forms.IntegerField(
         label="How many days ahead",
         required=False,
@@ -183,7 +190,8 @@ def _initial(rule: AutomationRule) -> dict[str, Any]:
 
 
 class ReminderForm(forms.Form):
-    """How the client wants appointment reminders; a number from the chart or a typed one."""
+    """How the client wants appointment reminders: a text to one of their phones marked safe to
+    text on the contact details (never a number typed here), or an email."""
 
     channel = forms.ChoiceField(
         label="Appointment reminders",
@@ -191,12 +199,10 @@ class ReminderForm(forms.Form):
         widget=forms.RadioSelect,
         help_text="Off unless the client asks. A text says only the agency, the day and the time.",
     )
-    phone = forms.ChoiceField(label="Number to text", required=False)
-    typed_number = forms.CharField(
-        label="Or type the number",
-        max_length=32,
+    phone = forms.ChoiceField(
+        label="Number to text",
         required=False,
-        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+        help_text="Only the client's numbers marked safe to text on the contact details.",
     )
     email = forms.EmailField(label="Email address", max_length=254, required=False)
 
@@ -207,15 +213,14 @@ class ReminderForm(forms.Form):
         preference: ReminderPreference | None,
         **kwargs: Any,
     ) -> None:
-        numbers = [p.number for p in phones]
+        self.phones = {str(p.pk): p for p in phones}
         if preference is not None:
-            chosen = preference.sms_number
+            chosen = str(preference.phone_id or "")
             kwargs.setdefault(
                 "initial",
                 {
                     "channel": preference.channel,
-                    "phone": chosen if chosen in numbers else (TYPED if chosen else ""),
-                    "typed_number": "" if chosen in numbers else chosen,
+                    "phone": chosen if chosen in self.phones else "",
                     "email": preference.email,
                 },
             )
@@ -227,20 +232,24 @@ class ReminderForm(forms.Form):
         field.choices = [
             ("", "— choose —"),
             *[
-                (
-                    p.number,
-                    f"{p.number} ({p.get_kind_display().lower()}"
-                    f"{', safe to text' if p.safe_to_text else ', not marked safe to text'})",
-                )
-                for p in phones
+                (key, f"{p.number} ({p.get_kind_display().lower()})")
+                for key, p in self.phones.items()
             ],
-            (TYPED, "Another number (type it below)"),
         ]
+        if not self.phones:
+            field.help_text = NO_SAFE_PHONE
 
-    def sms_number(self) -> str:
-        data = self.cleaned_data
-        phone = data.get("phone", "")
-        return str(data.get("typed_number", "")) if phone in ("", TYPED) else str(phone)
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("channel") == Channel.SMS and not cleaned.get("phone"):
+            self.add_error("phone", "Choose the number to text." if self.phones else NO_SAFE_PHONE)
+        wants_email = cleaned.get("channel") == Channel.EMAIL
+        if wants_email and not cleaned.get("email") and "email" not in self.errors:
+            self.add_error("email", "Type the email address.")
+        return cleaned
+
+    def chosen_phone(self) -> Phone | None:
+        return self.phones.get(str(self.cleaned_data.get("phone") or ""))
 
 
 class SwitchForm(forms.Form):

@@ -19,7 +19,7 @@ import urllib.parse
 import urllib.request
 import uuid
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -98,6 +98,24 @@ class EmailBackend:
         return message_id
 
 
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+class RedirectRefused(urllib.error.URLError):
+    """The provider answered with a redirect: never followed, so the credentials go nowhere else."""
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """urllib follows redirects and re-sends the Authorization header; we follow none."""
+
+    def redirect_request(
+        self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str
+    ) -> None:
+        raise RedirectRefused(
+            f"Twilio answered with a redirect (HTTP {code}); it was not followed."
+        )
+
+
 class TwilioSmsBackend:
     """Twilio's Messages API with the standard library only: one form-encoded POST per text.
 
@@ -131,8 +149,14 @@ class TwilioSmsBackend:
         ]
         if missing:
             raise ImproperlyConfigured(f"Twilio text messages need {', '.join(missing)}.")
-        if urllib.parse.urlsplit(self.base_url).scheme not in ("http", "https"):
-            raise ImproperlyConfigured("TWILIO_BASE_URL must start with https:// (or http://).")
+        parts = urllib.parse.urlsplit(self.base_url)
+        if parts.scheme != "https" and not (
+            parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS
+        ):
+            raise ImproperlyConfigured(
+                "TWILIO_BASE_URL must start with https:// (plain http only to this machine)."
+            )
+        self._opener = urllib.request.build_opener(_NoRedirects)
 
     @property
     def url(self) -> str:
@@ -153,8 +177,10 @@ class TwilioSmsBackend:
             },
         )
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+            with self._opener.open(request, timeout=self.timeout) as response:
                 payload = json.loads(response.read().decode("utf-8") or "{}")
+        except RedirectRefused as error:
+            raise MessageError(str(error)) from None
         except urllib.error.HTTPError as error:
             raise MessageError(_refusal(error)) from None
         except (urllib.error.URLError, TimeoutError, OSError) as error:
@@ -192,13 +218,30 @@ def backend_for(channel: str) -> MessageBackend:
     return backend
 
 
+NANP = re.compile(r"^1?([2-9][0-9]{2}[2-9][0-9]{6})$")
+DIALLED = re.compile(r"^\+?[0-9 ().\-]+$", re.ASCII)
+
+
+class NotTextable(MessageError):
+    """The number is not one a text can go to (an extension, letters, the wrong length…)."""
+
+
 def to_e164(number: str) -> str:
-    """A typed number as SMS providers want it: "+" and digits; ten digits are taken as US."""
-    digits = re.sub(r"\D", "", number)
-    if number.strip().startswith("+"):
+    """A number as SMS providers want it: "+" and 8 to 15 digits.
+
+    Only ASCII digits with the usual separators are read; an extension ("x12", "ext 3"), a
+    letter or another script's digits refuse the number rather than guess. Without a leading
+    "+" it must be a North American number (ten digits, or eleven starting with 1).
+    """
+    text = number.strip()
+    if not text or not DIALLED.match(text) or "+" in text[1:]:
+        raise NotTextable("The number to text is not a plain phone number.")
+    digits = re.sub(r"[^0-9]", "", text)
+    if text.startswith("+") and not digits.startswith("1"):
+        if not 8 <= len(digits) <= 15:
+            raise NotTextable("The number to text does not have 8 to 15 digits.")
         return f"+{digits}"
-    if len(digits) == 10:
-        return f"+1{digits}"
-    if len(digits) == 11 and digits.startswith("1"):
-        return f"+{digits}"
-    return f"+{digits}"
+    nanp = NANP.match(digits)
+    if nanp is None or (text.startswith("+") and len(digits) != 11):
+        raise NotTextable("The number to text is not a North American mobile number.")
+    return f"+1{nanp.group(1)}"

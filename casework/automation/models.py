@@ -125,6 +125,7 @@ class AutomationRun(ClientRecord):
         OPTED_OUT = "opted_out", "Skipped: switched off for this client"
         CHAIN_TOO_LONG = "chain_too_long", "Stopped: rule chain too long"
         NOT_DONE = "not_done", "Not done"
+        FAILED = "failed", "Failed: unexpected error"
 
     rule = models.ForeignKey(AutomationRule, on_delete=models.PROTECT, related_name="runs")
     client = models.ForeignKey(
@@ -195,13 +196,20 @@ class Channel(models.TextChoices):
 
 
 class ReminderPreference(ClientRecord):
-    """Whether, and how, a client wants appointment reminders (off unless they ask)."""
+    """Whether, and how, a client wants appointment reminders (off unless they ask).
+
+    Texts go to one of the client's own phones, marked safe to text on the contact details,
+    never to a number typed here. If that phone is later removed (`phone` becomes null),
+    unmarked or moved to someone else, the reminder job sends nothing and records why.
+    """
 
     client = models.OneToOneField(
         "clients.Client", on_delete=models.PROTECT, related_name="reminder_preference"
     )
     channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.NONE)
-    sms_number = models.CharField(max_length=32, blank=True)
+    phone = models.ForeignKey(
+        "clients.Phone", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     email = models.EmailField(max_length=254, blank=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -212,10 +220,8 @@ class ReminderPreference(ClientRecord):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=Q(channel="none")
-                | Q(channel="sms", sms_number__gt="")
-                | Q(channel="email", email__gt=""),
-                name="reminder_channel_has_an_address",
+                condition=~Q(channel="email") | Q(email__gt=""),
+                name="reminder_email_has_an_address",
             )
         ]
 
@@ -224,7 +230,9 @@ class ReminderPreference(ClientRecord):
 
 
 class ClientReminder(ClientRecord):
-    """The outbox row of one appointment reminder: claimed (sending), then sent or failed.
+    """The outbox row of one appointment reminder: claimed (sending), then sent or failed;
+    "not sent" when the address was no longer usable at send time; "unknown" when a worker was
+    killed between the claim and the provider's answer (never sent again: at most once).
 
     Unique per appointment, client, channel and start time: a retried or doubled job finds the
     row and sends nothing; a moved appointment gets a reminder for its new time. `error` says
@@ -235,6 +243,8 @@ class ClientReminder(ClientRecord):
         SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
+        NOT_SENT = "not_sent", "Not sent"
+        UNKNOWN = "unknown", "May not have been sent — check with the client"
 
     appointment = models.ForeignKey(
         "schedule.Appointment", on_delete=models.PROTECT, related_name="+"

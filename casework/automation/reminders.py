@@ -4,9 +4,13 @@ Every hour: each scheduled appointment starting in the next 24 hours, for each o
 whose reminder preference is SMS or email. The outbox row (`ClientReminder`, unique per
 appointment, client, channel and start time) is claimed in its own transaction before anything
 is sent, so a retried job or a second worker finds it and sends nothing; then the message goes
-out and the row is marked sent (with the provider's id) or failed (with why, without PHI). A
-worker killed between the claim and the send leaves the row "sending": that reminder is lost
-rather than sent twice. Nothing is sent in the quiet hours of the agency's evening and night.
+out and the row is marked sent (with the provider's id) or failed (with why, without PHI). The
+claim locks the appointment and reads it, the client and the preference again, so a reminder
+is not sent for an appointment cancelled or moved while the pass ran, and a text goes only to
+a phone of the client's still marked safe to text (else the row says "not sent" and why). A
+worker killed between the claim and the send leaves the row "sending": after `LOST_AFTER` it
+becomes "unknown" (shown to staff to check with the client) rather than being sent twice.
+Nothing is sent in the quiet hours of the agency's evening and night.
 
 The text names the agency, the local date and time, and how to reach the agency; never the
 purpose, the staff member, the place or anything clinical: a phone's lock screen shows it.
@@ -15,6 +19,7 @@ purpose, the staff member, the place or anything clinical: a phone's lock screen
 from __future__ import annotations
 
 import datetime
+import logging
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -22,24 +27,27 @@ from django.utils import timezone
 
 from casework.automation.messaging import MessageBackend, MessageError, backend_for, to_e164
 from casework.automation.models import Channel, ClientReminder, ReminderPreference
-from casework.clients.models import Client
+from casework.clients.models import Client, Phone
 from casework.core.audit import Action, audit_record
 from casework.core.models import Agency
 from casework.schedule.models import Appointment, AppointmentClient
 
+logger = logging.getLogger(__name__)
 WINDOW = datetime.timedelta(hours=24)
+LOST_AFTER = datetime.timedelta(minutes=15)
+LOST_ERROR = "The sending stopped before the provider answered."
 DAY_STARTS, DAY_ENDS = datetime.time(8, 0), datetime.time(21, 0)
 
 
 @dataclass(frozen=True)
 class Due:
-    """One reminder owed: to whom (the address), about which appointment and start time."""
+    """One reminder owed: to which client, about which appointment and start time, by which
+    channel. The address is read again when the reminder is claimed."""
 
     agency: Agency
     appointment_id: int
     client_id: int
     channel: str
-    to: str
     starts_at: datetime.datetime
 
 
@@ -54,10 +62,29 @@ def is_daytime(agency: Agency, now: datetime.datetime) -> bool:
     return DAY_STARTS <= now.astimezone(agency.tzinfo).time() < DAY_ENDS
 
 
-def _address(preference: ReminderPreference) -> str:
+def textable_phone_problem(phone: Phone | None, client: Client) -> str:
+    """Why a text may not go to this phone of the client ("" when it may); names no number."""
+    if phone is None:
+        return "there is no number to text (it was removed from the contact details)"
+    if phone.client_id != client.pk or phone.agency_id != client.agency_id:
+        return "the number to text is not one of the client's"
+    if not phone.safe_to_text:
+        return "the number to text is not marked safe to text"
+    try:
+        to_e164(phone.number)
+    except MessageError as error:
+        return str(error).rstrip(".").lower()
+    return ""
+
+
+def _address(preference: ReminderPreference, client: Client) -> tuple[str, str]:
+    """(address, "") or ("", why nothing may be sent), read from the preference now."""
     if preference.channel == Channel.SMS:
-        return to_e164(preference.sms_number)
-    return preference.email
+        problem = textable_phone_problem(preference.phone, client)
+        if problem or preference.phone is None:
+            return "", problem
+        return to_e164(preference.phone.number), ""
+    return preference.email, ""
 
 
 def reminders_due(*, now: datetime.datetime) -> list[Due]:
@@ -93,23 +120,68 @@ def reminders_due(*, now: datetime.datetime) -> list[Due]:
                 appointment_id=appointment.pk,
                 client_id=row.client_id,
                 channel=preference.channel,
-                to=_address(preference),
                 starts_at=appointment.start_at,
             )
         )
     return due
 
 
-def claim(due: Due) -> ClientReminder | None:
-    """Take the reminder for this run: the row is committed before anything is sent."""
+def _still_owed(due: Due) -> tuple[ReminderPreference, Client] | None:
+    """Inside the claim's transaction, with the appointment row locked: is the reminder still
+    owed (the appointment scheduled at the same time with the client, the client active and
+    still asking for reminders by the same channel)? A cancellation or a move committed while
+    the pass was running is seen here, not sent about."""
+    appointment = (
+        Appointment.objects.select_for_update()
+        .filter(pk=due.appointment_id, agency_id=due.agency.pk)
+        .first()
+    )
+    if (
+        appointment is None
+        or appointment.status != Appointment.Status.SCHEDULED
+        or appointment.start_at != due.starts_at
+        or not AppointmentClient.objects.filter(
+            appointment=appointment, client_id=due.client_id
+        ).exists()
+    ):
+        return None
+    client = Client.objects.filter(
+        pk=due.client_id, agency_id=due.agency.pk, status=Client.Status.ACTIVE
+    ).first()
+    preference = (
+        ReminderPreference.objects.select_for_update(of=("self",))
+        .select_related("phone")
+        .filter(client_id=due.client_id, agency_id=due.agency.pk)
+        .first()
+    )
+    if client is None or preference is None or preference.channel != due.channel:
+        return None
+    return preference, client
+
+
+def claim(due: Due) -> tuple[ClientReminder, str] | None:
+    """Take the reminder for this run: the row is committed before anything is sent.
+
+    Returns the row and the address to send to; None when the reminder is no longer owed or
+    another run has it. When the address is no longer usable (the phone removed, moved to
+    someone else or no longer marked safe to text), the row is recorded "not sent" with why.
+    """
     try:
         with transaction.atomic():
+            owed = _still_owed(due)
+            if owed is None:
+                return None
+            preference, client = owed
+            to, problem = _address(preference, client)
             reminder = ClientReminder.objects.create(
                 agency_id=due.agency.pk,
                 appointment_id=due.appointment_id,
                 client_id=due.client_id,
                 channel=due.channel,
                 starts_at=due.starts_at,
+                status=ClientReminder.Status.NOT_SENT if problem else ClientReminder.Status.SENDING,
+                error=f"Not sent: {problem}."[:300] if problem else "",
+                finished_at=timezone.now() if problem else None,
             )
             audit_record(
                 actor=None,
@@ -118,11 +190,11 @@ def claim(due: Due) -> ClientReminder | None:
                 obj=reminder,
                 client_id=due.client_id,
                 agency_id=due.agency.pk,
-                detail={"channel": due.channel},
+                detail={"channel": due.channel, "status": reminder.status},
             )
     except IntegrityError:
         return None  # sent, being sent, or failed before: never twice
-    return reminder
+    return reminder, to
 
 
 def _finish(reminder: ClientReminder, *, provider_id: str = "", error: str = "") -> None:
@@ -147,13 +219,16 @@ def _finish(reminder: ClientReminder, *, provider_id: str = "", error: str = "")
 
 
 def send_one(due: Due, backend: MessageBackend) -> ClientReminder | None:
-    """Claim, send, record. None when another run has this reminder."""
-    reminder = claim(due)
-    if reminder is None:
+    """Claim, send, record. None when the reminder is no longer owed or another run has it."""
+    claimed = claim(due)
+    if claimed is None:
         return None
+    reminder, to = claimed
+    if reminder.status != ClientReminder.Status.SENDING:
+        return reminder
     body = reminder_text(agency=due.agency, starts_at=due.starts_at)
     try:
-        provider_id = backend.send(due.to, body)
+        provider_id = backend.send(to, body)
     except MessageError as error:
         _finish(reminder, error=str(error))
     except Exception as error:  # a backend's own error text may quote the address
@@ -163,9 +238,37 @@ def send_one(due: Due, backend: MessageBackend) -> ClientReminder | None:
     return reminder
 
 
+def mark_lost(*, now: datetime.datetime) -> int:
+    """Rows left "sending" longer than `LOST_AFTER` (a worker killed between the claim and the
+    provider's answer) become "unknown": not sent again, and shown to staff to check."""
+    lost = list(
+        ClientReminder.objects.filter(
+            status=ClientReminder.Status.SENDING, claimed_at__lt=now - LOST_AFTER
+        ).only("pk", "agency_id", "client_id")
+    )
+    for reminder in lost:
+        with transaction.atomic():
+            updated = ClientReminder.objects.filter(
+                pk=reminder.pk, status=ClientReminder.Status.SENDING
+            ).update(status=ClientReminder.Status.UNKNOWN, error=LOST_ERROR, finished_at=now)
+            if updated:
+                audit_record(
+                    actor=None,
+                    actor_label="reminders",
+                    action=Action.UPDATE,
+                    obj=reminder,
+                    client_id=reminder.client_id,
+                    agency_id=reminder.agency_id,
+                    detail={"status": ClientReminder.Status.UNKNOWN},
+                )
+                logger.warning("Client reminder %s may not have been sent", reminder.pk)
+    return len(lost)
+
+
 def send_client_reminders(*, now: datetime.datetime | None = None) -> int:
     """Send every reminder owed now; returns how many went out."""
     now = now or timezone.now()
+    mark_lost(now=now)
     backends: dict[str, MessageBackend] = {}
     sent = 0
     for due in reminders_due(now=now):

@@ -20,6 +20,7 @@ from casework.core.models import Role, User
 
 CLIENT_RUNS_SHOWN = 20
 CLIENT_REMINDERS_SHOWN = 10
+REMINDERS_TO_CHECK_SHOWN = 20
 
 
 def rules_of_agency(*, user: User) -> QuerySet[AutomationRule]:
@@ -44,6 +45,20 @@ def run_log(*, user: User) -> QuerySet[AutomationRun]:
         )
         .select_related("rule", "client", "caused_by__rule")
         .order_by("-at", "-id")
+    )
+
+
+def reminders_to_check(*, user: User) -> list[ClientReminder]:
+    """Reminders that may or may not have gone out (a worker stopped mid-send), newest first,
+    about the clients the reader may see: someone should check with the client."""
+    return list(
+        ClientReminder.objects.filter(
+            agency_id=access.agency_id_of(user),
+            client__in=access.visible_clients(user),
+            status=ClientReminder.Status.UNKNOWN,
+        )
+        .select_related("client")
+        .order_by("-claimed_at", "-id")[:REMINDERS_TO_CHECK_SHOWN]
     )
 
 
@@ -76,7 +91,7 @@ class ClientAutomation:
     rules: list[RuleSwitch]
     runs: list[AutomationRun]
     preference: ReminderPreference | None
-    phones: list[Phone]
+    phones: list[Phone]  # only those marked safe to text
     reminders: list[ClientReminder]
 
 
@@ -98,7 +113,9 @@ def client_automation(*, client: Client) -> ClientAutomation:
             .order_by("-at", "-id")[:CLIENT_RUNS_SHOWN]
         ),
         preference=ReminderPreference.objects.filter(client=client).first(),
-        phones=list(Phone.objects.filter(client=client, agency_id=client.agency_id)),
+        phones=list(
+            Phone.objects.filter(client=client, agency_id=client.agency_id, safe_to_text=True)
+        ),
         reminders=list(
             ClientReminder.objects.filter(client=client, agency_id=client.agency_id).order_by(
                 "-claimed_at", "-id"

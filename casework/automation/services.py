@@ -8,9 +8,11 @@ time (`engine.MAX_CHAIN_DEPTH`).
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, fields
 
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
@@ -30,8 +32,8 @@ from casework.automation.models import (
     Trigger,
 )
 from casework.automation.policy import may_configure_automation, may_switch_for_client
-from casework.clients.models import Client
-from casework.clients.validators import validate_phone
+from casework.automation.reminders import textable_phone_problem
+from casework.clients.models import Client, Phone
 from casework.core import access
 from casework.core.audit import Action, audit_record
 from casework.core.idempotency import submission_claim, submission_complete
@@ -65,6 +67,27 @@ class RuleInput:
     assignee: User | None = None
     process_key: str = ""
     is_active: bool = True
+
+
+def when_it_acts(trigger: str) -> str:
+    """What a rule with this trigger acts on, said honestly to the person who saves it."""
+    if trigger == Trigger.AUTHORIZATION_USED:
+        return (
+            "Each hour it looks at every authorization in force, including those already past "
+            "the share when the rule is switched on: they get the action at the next pass."
+        )
+    if trigger in DAYS_TRIGGERS:
+        return (
+            "Each hour it looks at every client; releases and plan reviews already within the "
+            "days ahead when the rule was made are left to you."
+        )
+    return "It acts on what happens from now on."
+
+
+def has_visible_text(text: str) -> bool:
+    """Whether the text has a character one can see: not only spaces, zero-width or control
+    characters (which look blank in a list and in the log)."""
+    return any(unicodedata.category(char)[0] not in "ZC" for char in text)
 
 
 def _edges(agency_id: int, excluding: int | None) -> list[tuple[str, str]]:
@@ -102,7 +125,7 @@ def rule_problems(
     """Everything wrong with the rule as typed, as (field, message), in the form's order."""
     problems: list[tuple[str | None, str]] = []
     name = " ".join(data.name.split())
-    if not name:
+    if not has_visible_text(name):
         problems.append(("name", "Give the rule a name, e.g. “No-show follow-up”."))
     elif len(name) > NAME_LIMIT:
         problems.append(("name", f"Keep the name under {NAME_LIMIT} characters."))
@@ -329,32 +352,48 @@ def automation_switch_for_client(
             existing.delete()
 
 
+NO_SAFE_PHONE = "Mark a mobile number as safe to text on the client's contact details first."
+
+
 def reminder_preference_save(
-    *, client: Client, by: User, channel: str, sms_number: str = "", email: str = ""
+    *,
+    client: Client,
+    by: User,
+    channel: str,
+    phone: Phone | None = None,
+    email: str = "",
 ) -> ReminderPreference:
-    """How the client wants appointment reminders (none, a text to a number, an email)."""
+    """How the client wants appointment reminders: none, a text to one of their phones marked
+    safe to text, or an email."""
     _check_client_writer(by, client)
     if channel not in Channel.values:
         raise AutomationError("Choose how reminders are sent.", "channel")
-    sms_number, email = sms_number.strip(), email.strip()
+    email = email.strip()
     if channel == Channel.SMS:
-        if not sms_number:
-            raise AutomationError("Choose or type the number to text.", "sms_number")
+        if phone is None:
+            raise AutomationError(
+                "Choose the number to text."
+                if Phone.objects.filter(client=client, safe_to_text=True).exists()
+                else NO_SAFE_PHONE,
+                "phone",
+            )
+        problem = textable_phone_problem(phone, client)
+        if problem:
+            raise AutomationError(f"{problem[0].upper()}{problem[1:]}.", "phone")
+    if channel == Channel.EMAIL:
+        if not email:
+            raise AutomationError("Type the email address.", "email")
         try:
-            validate_phone(sms_number)
-        except ValidationError as error:
-            raise AutomationError(error.messages[0], "sms_number") from None
-        if len(sms_number) > 32:
-            raise AutomationError("A phone number has 7 to 15 digits.", "sms_number")
-    if channel == Channel.EMAIL and not email:
-        raise AutomationError("Type the email address.", "email")
-    if len(email) > 254:
-        raise AutomationError("That email address is too long.", "email")
+            validate_email(email)
+        except ValidationError:
+            raise AutomationError("That is not an email address.", "email") from None
+        if len(email) > 254:
+            raise AutomationError("That email address is too long.", "email")
     with transaction.atomic():
         preference = ReminderPreference.objects.select_for_update().filter(client=client).first()
         values = {
             "channel": channel,
-            "sms_number": sms_number if channel == Channel.SMS else "",
+            "phone": phone if channel == Channel.SMS else None,
             "email": email if channel == Channel.EMAIL else "",
         }
         if preference is None:
@@ -379,3 +418,36 @@ def reminder_preference_save(
             detail={"channel": channel},
         )
     return preference
+
+
+def before_client_merge(*, survivor: Client, duplicate: Client, by: User) -> None:
+    """Make room for the duplicate's automation rows on the survivor (called by
+    `clients.services.client_merge`, in its transaction, before it moves the rows).
+
+    A client has one reminder preference: the survivor's stays, the duplicate's goes. An
+    opt-out is kept if either record had it (automation staying off is the safer mistake): the
+    duplicate's moves unless the survivor already has the same one.
+    """
+    if ReminderPreference.objects.filter(client=survivor).exists():
+        for preference in ReminderPreference.objects.filter(client=duplicate):
+            audit_record(
+                actor=by,
+                action=Action.DELETE,
+                obj=preference,
+                client_id=duplicate.pk,
+                detail={"merged_into": survivor.pk},
+            )
+            preference.delete()
+    kept_rules = set(
+        AutomationOptOut.objects.filter(client=survivor).values_list("rule_id", flat=True)
+    )
+    for opt_out in AutomationOptOut.objects.filter(client=duplicate):
+        if opt_out.rule_id in kept_rules:
+            audit_record(
+                actor=by,
+                action=Action.DELETE,
+                obj=opt_out,
+                client_id=duplicate.pk,
+                detail={"rule": opt_out.rule_id or "every", "merged_into": survivor.pk},
+            )
+            opt_out.delete()

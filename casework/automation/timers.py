@@ -3,7 +3,10 @@
 Time triggers read facts, not events: a release in force that expires within N days, the
 current signed plan whose review is due within N days, an authorization in force with N % of
 its units used. Each is keyed by what it is about and the date or threshold it crossed
-("release:7:2026-12-24", "auth:3:80"), so the pass may run as often as we like.
+("release:7:2026-12-24", "auth:3:80"), so the pass may run as often as we like. A release or
+plan review already within its rule's days when the rule was made is not acted on (the rule
+acts from then on); an authorization has no date it crossed its share, so one already past the
+share when the rule is made is acted on at the next pass (the rule form says so).
 
 The sweep re-reads the event triggers' records of the last `SWEEP_BACK` (no-shows, signed notes
 with a hospital stay, signed assessments with a flag): if a queued job was lost (a worker killed
@@ -22,7 +25,7 @@ from django.utils import timezone
 
 from casework.assessments.models import Assessment
 from casework.automation import events
-from casework.automation.engine import Event, fire
+from casework.automation.engine import Event, fire, log_failure
 from casework.automation.models import AutomationRule, Trigger
 from casework.billing.models import Authorization
 from casework.billing.selectors.catalogue import authorizations_with_usage
@@ -50,6 +53,16 @@ def _day(value: datetime.date) -> str:
 
 def _days(rule: AutomationRule) -> int:
     return rule.days_before or DEFAULT_DAYS
+
+
+def _crossed_since_made(
+    rule: AutomationRule, agency: Agency, day: datetime.date, today: datetime.date
+) -> bool:
+    """Whether a date `rule.days_before` ahead has come within reach, and came within reach
+    on or after the day the rule was made: a release or plan already inside the window when
+    the rule was made is left to the people who knew of it (the rule acts from now on)."""
+    threshold = day - datetime.timedelta(days=_days(rule))
+    return threshold <= today and threshold >= rule.created_at.astimezone(agency.tzinfo).date()
 
 
 def _release_events(
@@ -80,7 +93,7 @@ def _release_events(
             what=f"a release of information expires on {_day(expires_on)}",
         )
         for rule in rules:
-            if expires_on <= today + datetime.timedelta(days=_days(rule)):
+            if _crossed_since_made(rule, agency, expires_on, today):
                 found.append((rule, event))
     return found
 
@@ -117,7 +130,7 @@ def _plan_events(
             what=f"the service plan review is due on {_day(due)}",
         )
         for rule in rules:
-            if due <= today + datetime.timedelta(days=_days(rule)):
+            if _crossed_since_made(rule, agency, due, today):
                 found.append((rule, event))
     return found
 
@@ -239,4 +252,10 @@ def run_time_triggers(*, now: datetime.datetime | None = None, agency_id: int | 
     ).order_by("pk")
     if agency_id is not None:
         agencies = agencies.filter(pk=agency_id)
-    return sum(run_agency(agency=agency, now=now) for agency in agencies)
+    runs = 0
+    for agency in agencies:
+        try:
+            runs += run_agency(agency=agency, now=now)
+        except Exception as error:  # one agency's failure must not stop the others' pass
+            log_failure("The hourly automation pass failed for agency %s", agency.pk, error=error)
+    return runs

@@ -23,6 +23,7 @@ from casework.clients.models import Client
 from casework.clients.services import audit_chart_read
 from casework.coordination.pages import chart_page
 from casework.core import access
+from casework.core.audit import audit_reads
 from casework.core.idempotency import submission_result
 from casework.core.models import Role, User
 
@@ -84,13 +85,13 @@ def rule_new(request: HttpRequest) -> HttpResponse:
     form = _rule_form(user, request.POST)
     if form.is_valid():
         try:
-            services.automation_rule_create(
+            made = services.automation_rule_create(
                 agency=user.agency, by=user, data=form.rule_input(), submission_key=key
             )
         except services.AutomationError as error:
             form.add_error(error.field if error.field in form.fields else None, str(error))
         else:
-            messages.success(request, "Rule saved. It acts on what happens from now on.")
+            messages.success(request, f"Rule saved. {services.when_it_acts(made.trigger)}")
             return redirect("automation_rule_list")
     return _form_page(request, form, None, status=400)
 
@@ -139,10 +140,13 @@ def run_log(request: HttpRequest) -> HttpResponse:
     """What the rules did, newest first, about the clients the reader may see."""
     user = _configurer(request)
     page = Paginator(selectors.run_log(user=user), LOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    unsure = selectors.reminders_to_check(user=user)
+    shown = {run.client_id for run in page.object_list} | {r.client_id for r in unsure}
+    audit_reads(actor=user, client_ids=sorted(shown), section="automation log")
     return render(
         request,
         "automation/log.html",
-        {"page": page, "is_admin": user.has_role(Role.AGENCY_ADMIN)},
+        {"page": page, "unsure": unsure, "is_admin": user.has_role(Role.AGENCY_ADMIN)},
     )
 
 
@@ -201,12 +205,11 @@ def client_reminders(request: HttpRequest, client_id: int) -> HttpResponse:
                 client=client,
                 by=user,
                 channel=form.cleaned_data["channel"],
-                sms_number=form.sms_number(),
+                phone=form.chosen_phone(),
                 email=form.cleaned_data.get("email", ""),
             )
         except services.AutomationError as error:
-            field = {"sms_number": "typed_number"}.get(error.field or "", error.field)
-            form.add_error(field if field in form.fields else None, str(error))
+            form.add_error(error.field if error.field in form.fields else None, str(error))
         else:
             messages.success(request, "Reminder preference saved.")
             return redirect("automation_client", client.pk)

@@ -494,6 +494,14 @@ def _close_duplicate_primary(*, survivor: Client, duplicate: Client, on: datetim
             assignment.save(update_fields=["end_on"])
 
 
+def _make_room_for_automation(*, survivor: Client, duplicate: Client, by: User) -> None:
+    """One reminder preference and one opt-out per rule per client: automation decides which
+    of the two records' rows stay (imported here: automation depends on clients, not back)."""
+    from casework.automation.services import before_client_merge
+
+    before_client_merge(survivor=survivor, duplicate=duplicate, by=by)
+
+
 def _move_records(*, survivor: Client, duplicate: Client) -> dict[str, int]:
     """Point every row of the duplicate at the survivor; signed records refuse (they are locked)."""
     moved: dict[str, int] = {}
@@ -532,6 +540,7 @@ def client_merge(*, survivor: Client, duplicate: Client, by: User) -> Client:
         if Client.Status.MERGED in (survivor.status, duplicate.status):
             raise ClientError("One of these records was already merged.")
         _close_duplicate_primary(survivor=survivor, duplicate=duplicate, on=by.agency.today())  # type: ignore[union-attr]
+        _make_room_for_automation(survivor=survivor, duplicate=duplicate, by=by)
         moved = _move_records(survivor=survivor, duplicate=duplicate)
         NameKey.objects.filter(client=duplicate).delete()
         duplicate.status = Client.Status.MERGED

@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from casework.automation.models import ClientReminder
 from casework.clients.models import Client
 from casework.core import access
 from casework.core.audit import Action, audit_record
@@ -876,6 +877,8 @@ def _split_series(
             old_day=split_local.date(),
             new_day=data.start_at.astimezone(tz).date(),
         )
+    # Occurrences with a note, a task or a client reminder stay (in the old series): they are
+    # the record of what was written, asked or told the client (a reminder is sent at most once).
     removable = (
         Appointment.objects.filter(
             series=old,
@@ -885,6 +888,7 @@ def _split_series(
         )
         .exclude(Exists(Note.objects.filter(appointment=OuterRef("pk"))))
         .exclude(Exists(Task.objects.filter(appointment=OuterRef("pk"))))
+        .exclude(Exists(ClientReminder.objects.filter(appointment=OuterRef("pk"))))
     )
     removed = list(removable.values_list("pk", flat=True))
     Appointment.objects.filter(pk__in=removed).delete()

@@ -6,6 +6,7 @@ import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from casework.clients.models import Client
 from casework.core import access
@@ -70,6 +71,19 @@ def _clean_title(title: str) -> str:
     return title
 
 
+def is_casework_path(link: str) -> bool:
+    """A path on this site ("/schedule/new/?…"): one leading slash, no scheme, no host, no
+    backslash or control character a browser could read as another site."""
+    return (
+        len(link) <= 300
+        and link.startswith("/")
+        and not link.startswith(("//", "/\\"))
+        and "\\" not in link
+        and link.isprintable()
+        and url_has_allowed_host_and_scheme(link, allowed_hosts=set())
+    )
+
+
 def task_create(
     *,
     assignee: User,
@@ -99,7 +113,7 @@ def task_create(
     title = _clean_title(title)
     if len(reason) > TEXT_LIMIT:
         raise TaskError(f"Keep the reason under {TEXT_LIMIT} characters.", field="reason")
-    if link and (not link.startswith("/") or link.startswith("//") or len(link) > 300):
+    if link and not is_casework_path(link):
         raise TaskError("A task's link must be a page of Casework.")
     with transaction.atomic():
         if by is not None:

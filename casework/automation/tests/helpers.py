@@ -8,10 +8,14 @@ from typing import Any
 from casework.assessments.instruments import instruments
 from casework.assessments.models import Assessment
 from casework.assessments.services import assessment_save, assessment_sign, assessment_start
-from casework.automation.models import AutomationRule
-from casework.automation.services import RuleInput, automation_rule_create
+from casework.automation.models import AutomationRule, ReminderPreference
+from casework.automation.services import (
+    RuleInput,
+    automation_rule_create,
+    reminder_preference_save,
+)
 from casework.billing.models import Authorization, Charge, ServiceCode
-from casework.clients.models import Client
+from casework.clients.models import Client, Phone
 from casework.core.models import User
 from casework.notes.models import Note
 from casework.testing.factories import PayerFactory
@@ -26,6 +30,21 @@ def rule(cast: Cast, trigger: str, action: str = "create_task", **fields: Any) -
         agency=cast.agency,
         by=fields.pop("by", cast.admin),
         data=RuleInput(trigger=trigger, action=action, **fields),
+    )
+
+
+def phone(cast: Cast, number: str = "(206) 555-0142", **fields: Any) -> Phone:
+    """A phone on the client's contact details, marked safe to text unless told otherwise."""
+    fields.setdefault("safe_to_text", True)
+    return Phone.objects.create(
+        agency=cast.agency, client=fields.pop("client", cast.client), number=number, **fields
+    )
+
+
+def texts(cast: Cast, number: str = "(206) 555-0142") -> ReminderPreference:
+    """The client asks for reminders by text, to a mobile number marked safe to text."""
+    return reminder_preference_save(
+        client=cast.client, by=cast.case_manager, channel="sms", phone=phone(cast, number)
     )
 
 

@@ -9,9 +9,8 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
-from casework.automation import services
 from casework.automation.models import AutomationRule, AutomationRun, ClientReminder
-from casework.automation.tests.helpers import authorization_used, rule
+from casework.automation.tests.helpers import authorization_used, rule, texts
 from casework.clients.demo import seed_demo
 from casework.testing.schedule import appointment_for, local
 
@@ -36,9 +35,7 @@ def test_run_automation_logs_counts_only_and_is_safe_twice(cast):
 def test_send_client_reminders_here_or_through_the_queue(cast, outbox):
     now = local(cast.agency, datetime.date(2026, 12, 8), "12:00")
     with time_machine.travel(now, tick=False):
-        services.reminder_preference_save(
-            client=cast.client, by=cast.case_manager, channel="sms", sms_number="2065550142"
-        )
+        texts(cast, "2065550142")
         appointment_for(cast, start=now + datetime.timedelta(hours=4))
         assert "Queued the client reminders" in run("send_client_reminders", "--enqueue")
         assert run("send_client_reminders") == "Client reminders sent: 0.\n"

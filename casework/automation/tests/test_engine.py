@@ -9,6 +9,7 @@ import pytest
 from django.core import mail
 from django.db import connection, transaction
 from django.db.models.signals import post_save
+from django.utils import timezone
 
 from casework.automation import engine, services, timers, triggers
 from casework.automation.engine import Event
@@ -247,7 +248,9 @@ def test_a_failing_action_leaves_the_enqueuing_change_in_place(cast):
         post_save.disconnect(explode, sender=TaskEvent)
     appointment.refresh_from_db()
     assert appointment.status == "no_show"
-    assert not AutomationRun.objects.exists()
+    (run,) = AutomationRun.objects.all()  # the action rolled back; the log says it failed
+    assert run.outcome == "failed" and "RuntimeError" in run.summary
+    assert not Task.objects.filter(kind=Task.Kind.AUTOMATED).exists()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -279,3 +282,129 @@ def test_two_workers_on_the_same_event_act_once(cast):
     assert not errors
     assert sorted(results) == [0, 1]
     assert len(automated()) == 1
+
+
+# --- one failure does not stop the rest ---------------------------------------------------------
+
+
+def broken_process(agency) -> None:
+    """A stored process whose diagram does not parse: starting it raises an unexpected error."""
+    from casework.processes.models import ProcessDefinition
+
+    ProcessDefinition.objects.create(
+        agency=agency, key="broken", version=1, name="Broken", bpmn="<x/>", sha256="0" * 64
+    )
+
+
+def test_an_unexpected_error_in_one_rule_is_logged_and_the_other_rules_run(cast, caplog):
+    broken_process(cast.agency)
+    bad = rule(cast, "no_show", "start_process", name="Broken start", process_key="broken")
+    good = rule(cast, "no_show", name="Task")
+    runs = {r.rule: r for r in engine.fire(event(cast))}
+    assert runs[bad].outcome == "failed"
+    assert runs[bad].summary.startswith("Failed: an unexpected error (DefinitionInvalid)")
+    assert runs[good].outcome == "done"
+    assert len(automated()) == 1
+    (record,) = [r for r in caplog.records if r.name == "casework.automation.engine"]
+    assert record.levelname == "ERROR"
+    assert f"rule {bad.pk} failed for client {cast.client.pk}" in record.getMessage()
+    assert "DefinitionInvalid" in record.getMessage()
+    assert record.exc_info is None  # the error's own text (it may quote data) is not logged
+    for secret in (cast.client.legal_last_name, "missed appointment", "not valid XML"):
+        assert secret not in caplog.text
+    # The failed run is in the log, so the hourly sweep does not fail it again every hour.
+    assert engine.fire(event(cast)) == []
+
+
+def test_one_agencys_failing_pass_does_not_stop_the_next_agencys(cast, caplog, monkeypatch):
+    from casework.automation.models import AutomationRule
+    from casework.automation.tests.helpers import authorization_used
+
+    authorization_used(cast, units=10, used=9)
+    home = rule(cast, "authorization_used", name="Home agency rule")
+    other = services.automation_rule_create(
+        agency=cast.outsider_agency,
+        by=cast.outsider_admin,
+        data=services.RuleInput(name="Other agency rule", trigger="no_show", action="create_task"),
+    )
+    AutomationRule.objects.update(created_at=timezone.now() - datetime.timedelta(days=3))
+    appointment = past_appointment_for(
+        cast, staff=cast.outsider_cm, clients=[cast.outsider_client], by=cast.outsider_cm
+    )
+    appointment_outcome(appointment=appointment, by=cast.outsider_cm, status="no_show")
+    AutomationRun.objects.all().delete()  # as if the event's job was lost: the sweep finds it
+    real = timers._authorization_events
+
+    def explode(agency, rules, today):
+        if agency.pk == cast.agency.pk:
+            raise RuntimeError(f"boom about {cast.client.legal_last_name}")
+        return real(agency, rules, today)
+
+    monkeypatch.setattr(timers, "_authorization_events", explode)
+    first = min([cast.agency, cast.outsider_agency], key=lambda a: a.pk)
+    assert first == cast.agency  # the failing agency goes first
+    assert timers.run_time_triggers() == 1
+    assert AutomationRun.objects.get().rule == other
+    assert not AutomationRun.objects.filter(rule=home).exists()
+    (record,) = [r for r in caplog.records if r.name == "casework.automation.engine"]
+    assert f"failed for agency {cast.agency.pk} (RuntimeError)" in record.getMessage()
+    assert cast.client.legal_last_name not in caplog.text
+
+
+# --- the chain bound holds when processes complete later ---------------------------------------
+
+
+def one_step(process_id: str, name: str) -> bytes:
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+        'xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="d" '
+        'targetNamespace="https://casework.example">\n'
+        f'<bpmn:process id="{process_id}" name="{name}" isExecutable="true">\n'
+        '<bpmn:startEvent id="start"><bpmn:outgoing>a</bpmn:outgoing></bpmn:startEvent>\n'
+        '<bpmn:sequenceFlow id="a" sourceRef="start" targetRef="visit" />\n'
+        '<bpmn:userTask id="visit" name="Visit the client">\n'
+        "  <bpmn:incoming>a</bpmn:incoming><bpmn:outgoing>b</bpmn:outgoing></bpmn:userTask>\n"
+        '<bpmn:sequenceFlow id="b" sourceRef="visit" targetRef="end" />\n'
+        '<bpmn:endEvent id="end"><bpmn:incoming>b</bpmn:incoming></bpmn:endEvent>\n'
+        "</bpmn:process>\n</bpmn:definitions>\n"
+    ).encode()
+
+
+def test_a_loop_through_processes_finished_later_stops_at_the_depth_bound(cast):
+    from casework.automation.models import AutomationRule
+    from casework.processes import services as processes
+    from casework.processes.models import ProcessInstance
+    from casework.testing.processes import finish
+
+    processes.definition_upload(by=cast.admin, data=one_step("intake_x", "X"))
+    processes.definition_upload(by=cast.admin, data=one_step("intake_y", "Y"))
+    loop_rule = {
+        "agency": cast.agency,
+        "trigger": "process_completed",
+        "action": "start_process",
+        "created_by": cast.admin,
+    }
+    # The service refuses this loop when it is saved; rows made directly stand for a loop that
+    # slipped past (rules edited one at a time, a process renamed…).
+    AutomationRule.objects.create(
+        name="A", trigger_process_key="intake_x", process_key="intake_y", **loop_rule
+    )
+    AutomationRule.objects.create(
+        name="B", trigger_process_key="intake_y", process_key="intake_x", **loop_rule
+    )
+    processes.process_start(client=cast.client, key="intake_x", by=cast.case_manager)
+    finished = 0
+    while True:
+        running = ProcessInstance.objects.filter(client=cast.client, status="running").first()
+        if running is None:
+            break
+        assert finished < 10, "the chain did not stop"
+        finish(running, "visit", cast.case_manager)  # a person finishes the step: depth=0
+        finished += 1
+    runs = list(AutomationRun.objects.order_by("pk"))
+    assert [r.depth for r in runs] == [1, 2, 3, 4]
+    assert [r.outcome for r in runs] == ["done", "done", "done", "chain_too_long"]
+    assert runs[-1].summary == "Stopped: rule chain too long"
+    assert [r.caused_by_id for r in runs] == [None, runs[0].pk, runs[1].pk, runs[2].pk]
+    assert finished == 4

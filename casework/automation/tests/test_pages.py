@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import html
+
 import pytest
 
 from casework.automation import engine, services
 from casework.automation.engine import Event
 from casework.automation.models import AutomationOptOut, AutomationRule, ReminderPreference
-from casework.automation.tests.helpers import rule
-from casework.clients.models import Phone
+from casework.automation.tests.helpers import phone, rule
 from casework.processes.models import ProcessDefinition
 from casework.testing.factories import ClientFactory, assign
 
@@ -246,30 +247,65 @@ def test_the_list_pages_do_not_grow_in_queries_with_rows(
 # --- the client's page ------------------------------------------------------------------------
 
 
-def test_the_case_manager_sets_texts_to_a_number_from_the_chart(cast, http_as):
-    Phone.objects.create(
-        agency=cast.agency, client=cast.client, number="(206) 555-0142", safe_to_text=True
-    )
+def test_the_case_manager_sets_texts_to_a_number_marked_safe_to_text(cast, http_as):
+    safe = phone(cast, "(206) 555-0142")
+    phone(cast, "(206) 555-0199", kind="home", safe_to_text=False)
+    phone(cast, "(206) 555-0177", client=cast.other_client)
     http = http_as(cast.case_manager)
     page = http.get(f"/automation/clients/{cast.client.pk}/").content.decode()
-    assert "(206) 555-0142 (mobile, safe to text)" in page
+    assert "(206) 555-0142 (mobile)" in page
+    assert "555-0199" not in page and "555-0177" not in page
     response = http.post(
-        f"/automation/clients/{cast.client.pk}/reminders/",
-        {"channel": "sms", "phone": "(206) 555-0142"},
+        f"/automation/clients/{cast.client.pk}/reminders/", {"channel": "sms", "phone": safe.pk}
     )
     assert response.status_code == 302
     preference = ReminderPreference.objects.get(client=cast.client)
-    assert (preference.channel, preference.sms_number) == ("sms", "(206) 555-0142")
+    assert (preference.channel, preference.phone) == ("sms", safe)
 
 
-def test_a_typed_number_that_is_not_one_is_refused_and_kept(cast, http_as):
+@pytest.mark.parametrize("which", ["unsafe", "other client's", "made up"])
+def test_only_a_number_marked_safe_to_text_can_be_chosen(cast, http_as, which):
+    phone(cast, "(206) 555-0142")
+    offered = {
+        "unsafe": lambda: phone(cast, "(206) 555-0199", safe_to_text=False).pk,
+        "other client's": lambda: phone(cast, "(206) 555-0177", client=cast.other_client).pk,
+        "made up": lambda: "2065550100",
+    }[which]()
     response = http_as(cast.case_manager).post(
-        f"/automation/clients/{cast.client.pk}/reminders/",
-        {"channel": "sms", "phone": "typed", "typed_number": "12ab"},
+        f"/automation/clients/{cast.client.pk}/reminders/", {"channel": "sms", "phone": offered}
     )
     assert response.status_code == 400
-    body = response.content.decode()
-    assert "7 to 15 digits" in body and 'value="12ab"' in body
+    assert not ReminderPreference.objects.exists()
+
+
+def test_without_a_safe_number_the_form_says_what_to_do_first(cast, http_as):
+    phone(cast, "(206) 555-0199", safe_to_text=False)
+    http = http_as(cast.case_manager)
+    first = "Mark a mobile number as safe to text on the client's contact details first"
+    page = html.unescape(http.get(f"/automation/clients/{cast.client.pk}/").content.decode())
+    assert first in page
+    response = http.post(
+        f"/automation/clients/{cast.client.pk}/reminders/",
+        {"channel": "sms", "phone": "", "email": "maria@example.org"},
+    )
+    assert response.status_code == 400
+    body = html.unescape(response.content.decode())
+    assert first in body and 'value="maria@example.org"' in body
+    assert not ReminderPreference.objects.exists()
+
+
+def test_the_service_refuses_a_phone_that_is_not_safe_to_text(cast):
+    for unsafe in (
+        phone(cast, "(206) 555-0199", safe_to_text=False),
+        phone(cast, "(206) 555-0177", client=cast.other_client),
+        phone(cast, "(206) 555-0142 x12"),
+        phone(cast, "555-0142"),
+    ):
+        with pytest.raises(services.AutomationError) as error:
+            services.reminder_preference_save(
+                client=cast.client, by=cast.case_manager, channel="sms", phone=unsafe
+            )
+        assert error.value.field == "phone"
     assert not ReminderPreference.objects.exists()
 
 
@@ -302,9 +338,11 @@ def test_people_outside_the_clients_care_get_403_or_404(cast, http_as, persona):
     http = http_as(getattr(cast, persona))
     base = f"/automation/clients/{cast.client.pk}/"
     assert http.get(base).status_code in (403, 404)
-    assert http.post(
-        base + "reminders/", {"channel": "sms", "typed_number": "2065550142", "phone": "typed"}
-    ).status_code in (403, 404)
+    safe = phone(cast)
+    assert http.post(base + "reminders/", {"channel": "sms", "phone": safe.pk}).status_code in (
+        403,
+        404,
+    )
     assert http.post(base + "switch/", {"off": "1"}).status_code in (403, 404)
     assert not ReminderPreference.objects.exists() and not AutomationOptOut.objects.exists()
 
@@ -342,3 +380,21 @@ def test_the_client_page_is_a_fixed_number_of_queries(cast, http_as, django_asse
 
 def test_the_agency_settings_page_links_to_the_rules(cast, http_as):
     assert "/automation/rules/" in http_as(cast.admin).get("/staff/agency/").content.decode()
+
+
+def test_reading_the_log_is_audited_as_a_chart_read_of_each_client_shown(cast, http_as):
+    from casework.core.models import AuditEvent
+
+    rule(cast, "no_show")
+    for client in (cast.client, cast.other_client):
+        engine.fire(
+            Event(
+                trigger="no_show", agency_id=cast.agency.pk, client_id=client.pk, key="k", what="x"
+            )
+        )
+    http_as(cast.admin).get("/automation/log/")
+    reads = AuditEvent.objects.filter(action="view", actor_id=cast.admin.pk)
+    assert sorted(reads.values_list("client_id", flat=True)) == sorted(
+        [cast.client.pk, cast.other_client.pk]
+    )
+    assert {read.detail for read in reads} == {'{"section":"automation log"}'}

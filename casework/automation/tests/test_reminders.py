@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import html
 import threading
 
 import pytest
@@ -11,9 +12,10 @@ from django.core import mail
 from django.db import connection
 
 from casework.automation import reminders, services
-from casework.automation.messaging import MessageError
+from casework.automation.messaging import MessageError, to_e164
 from casework.automation.models import ClientReminder
-from casework.clients.models import Client, Diagnosis
+from casework.automation.tests.helpers import texts
+from casework.clients.models import Client, Diagnosis, Phone
 from casework.core.models import Agency
 from casework.schedule.models import Appointment
 from casework.testing.schedule import appointment_for, local
@@ -29,12 +31,6 @@ def noon(cast):
     day = datetime.date(2026, 12, 8)
     with time_machine.travel(local(cast.agency, day, "12:00"), tick=False):
         yield local(cast.agency, day, "12:00")
-
-
-def texts(cast, number: str = "(206) 555-0142") -> None:
-    services.reminder_preference_save(
-        client=cast.client, by=cast.case_manager, channel="sms", sms_number=number
-    )
 
 
 def visit(cast, now: datetime.datetime, hours: float = 20, **fields) -> Appointment:
@@ -218,10 +214,9 @@ def test_two_workers_at_once_send_one_reminder(cast, outbox):
 @pytest.mark.parametrize(
     ("channel", "fields", "field"),
     [
-        ("sms", {}, "sms_number"),
-        ("sms", {"sms_number": "12"}, "sms_number"),
-        ("sms", {"sms_number": "1" * 40}, "sms_number"),
+        ("sms", {}, "phone"),
         ("email", {}, "email"),
+        ("email", {"email": "maria at example"}, "email"),
         ("pigeon", {}, "channel"),
     ],
 )
@@ -240,3 +235,137 @@ def test_the_console_backend_prints_and_does_not_log(cast, capsys, caplog):
     assert message_id.startswith("console-")
     assert "Hello" in capsys.readouterr().out
     assert "Hello" not in caplog.text
+
+
+# --- the number is read again when the reminder is sent ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ({"safe_to_text": False}, "Not sent: the number to text is not marked safe to text."),
+        ("other client", "Not sent: the number to text is not one of the client's."),
+        (
+            "removed",
+            "Not sent: there is no number to text (it was removed from the contact details).",
+        ),
+        (
+            {"number": "(206) 555-0142 ext 3"},
+            "Not sent: the number to text is not a plain phone number.",
+        ),
+    ],
+)
+def test_a_number_no_longer_safe_to_text_gets_nothing_and_the_row_says_why(
+    cast, noon, outbox, change, why
+):
+    preference = texts(cast)
+    visit(cast, noon)
+    mobile = Phone.objects.filter(pk=preference.phone_id)
+    if change == "other client":
+        mobile.update(client=cast.other_client)
+    elif change == "removed":
+        mobile.delete()
+    else:
+        mobile.update(**change)
+    assert reminders.send_client_reminders() == 0
+    assert reminders.send_client_reminders() == 0
+    assert outbox == []
+    row = ClientReminder.objects.get()
+    assert (row.status, row.error) == ("not_sent", why)
+    assert "555" not in row.error
+
+
+@pytest.mark.parametrize(
+    ("typed", "e164"),
+    [
+        ("(206) 555-0142", "+12065550142"),
+        ("1-206-555-0142", "+12065550142"),
+        ("206.555.0142", "+12065550142"),
+        ("+1 206 555 0142", "+12065550142"),
+        ("+44 20 7946 0958", "+442079460958"),
+        ("+49 30 1234567", "+49301234567"),
+    ],
+)
+def test_numbers_become_e164(typed, e164):
+    assert to_e164(typed) == e164
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "(206) 555-0142 x12",
+        "206-555-0142 ext 3",
+        "206 555 0142;3",
+        "".join(chr(0xFF10 + int(d)) for d in "2065550142"),  # full-width digits
+        "".join(chr(0x0660 + int(d)) for d in "2065550142"),  # Arabic-Indic digits
+        "206555014\u0662",  # one of them at the end
+        "555-0142",  # seven digits: no area code
+        "(106) 555-0142",  # no NANP area code starts with 1
+        "(206) 155-0142",  # nor an exchange
+        "44 20 7946 0958",  # abroad without the +
+        "+44 1234",  # too short
+        "+1234567890123456",  # too long
+        "+1 206 555 014",  # +1 but not ten digits
+        "206+555+0142",
+        "",
+    ],
+)
+def test_a_number_that_is_not_plainly_textable_is_refused(typed):
+    with pytest.raises(MessageError):
+        to_e164(typed)
+
+
+# --- a change while the pass runs -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "change", ["cancelled", "moved", "client discharged", "reminders off", "switched to email"]
+)
+def test_a_change_made_while_the_pass_runs_is_seen_before_sending(cast, noon, outbox, change):
+    texts(cast)
+    appointment = visit(cast, noon)
+    (due,) = reminders.reminders_due(now=noon)  # the pass read it; then, meanwhile:
+    if change == "cancelled":
+        Appointment.objects.filter(pk=appointment.pk).update(
+            status="cancelled", cancelled_by="client"
+        )
+    elif change == "moved":
+        Appointment.objects.filter(pk=appointment.pk).update(
+            start_at=appointment.start_at + datetime.timedelta(hours=1),
+            end_at=appointment.end_at + datetime.timedelta(hours=1),
+        )
+    elif change == "client discharged":
+        Client.objects.filter(pk=cast.client.pk).update(status="discharged")
+    elif change == "reminders off":
+        services.reminder_preference_save(client=cast.client, by=cast.case_manager, channel="none")
+    else:
+        services.reminder_preference_save(
+            client=cast.client, by=cast.case_manager, channel="email", email="m@example.org"
+        )
+    assert reminders.send_one(due, reminders.backend_for("sms")) is None
+    assert outbox == [] and not ClientReminder.objects.exists()
+
+
+# --- a worker killed between the claim and the send -------------------------------------------
+
+
+def test_a_reminder_left_sending_becomes_unknown_and_is_not_sent_again(cast, noon, outbox, http_as):
+    texts(cast)
+    visit(cast, noon)
+    (due,) = reminders.reminders_due(now=noon)
+    assert reminders.claim(due) is not None  # the worker is killed here, before sending
+    with time_machine.travel(noon + datetime.timedelta(minutes=10), tick=False):
+        assert reminders.send_client_reminders() == 0
+        assert ClientReminder.objects.get().status == "sending"  # it may still be going
+    with time_machine.travel(noon + datetime.timedelta(minutes=16), tick=False):
+        assert reminders.send_client_reminders() == 0
+        row = ClientReminder.objects.get()
+        assert row.status == "unknown"
+        assert reminders.send_client_reminders() == 0
+    assert outbox == []
+    check = "may not have been sent — check with the client"
+    page = http_as(cast.case_manager).get(f"/automation/clients/{cast.client.pk}/")
+    assert check in page.content.decode()
+    log = html.unescape(http_as(cast.supervisor).get("/automation/log/").content.decode())
+    assert check in log and cast.client.display_name in log
+    assert check not in http_as(cast.outsider_admin).get("/automation/log/").content.decode()

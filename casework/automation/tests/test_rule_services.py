@@ -209,3 +209,13 @@ def test_the_start_process_action_starts_a_real_guided_process_once(cast):
     assert ProcessInstance.objects.count() == 1
     assert not Task.objects.filter(kind=Task.Kind.AUTOMATED).exists()
     assert AutomationRun.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    "name", ["\u200b\u200b", " \u200b \ufeff ", "\u2060\u200d\u00a0", "\u3000"]
+)
+def test_a_name_of_invisible_characters_only_is_refused(cast, name):
+    with pytest.raises(AutomationError) as error:
+        rule(cast, "no_show", name=name)
+    assert error.value.field == "name"
+    assert not AutomationRule.objects.exists()

@@ -257,3 +257,53 @@ def test_the_hourly_sweep_acts_on_a_completed_process_whose_job_was_lost(cast):
     assert timers.run_time_triggers() == 1
     assert timers.run_time_triggers() == 0
     assert len(automated(cast)) == 1
+
+
+def test_a_release_already_within_the_days_when_the_rule_is_made_is_left_alone(cast):
+    today = cast.agency.today()
+    inside, later = (
+        release(
+            client=cast.client,
+            by=cast.case_manager,
+            organization=clinic(cast),
+            expires_on=today + datetime.timedelta(days=days),
+        )
+        for days in (5, 20)
+    )
+    rule(cast, "release_expiring", name="Renew releases", days_before=14)
+    assert timers.run_time_triggers() == 0  # 5 days out was already inside the 14 days
+    with time_machine.travel(timezone.now() + datetime.timedelta(days=7)):
+        assert timers.run_time_triggers() == 1  # 20 days out crossed the 14 days since
+    (run,) = AutomationRun.objects.all()
+    assert run.event_key == f"release:{later.pk}:{later.expires_on.isoformat()}"
+    assert inside.pk != later.pk
+
+
+def test_a_plan_review_already_within_the_days_when_the_rule_is_made_is_left_alone(cast):
+    plan = signed_plan(client=cast.client, by=cast.case_manager)
+    days_left = (plan.review_due_on - cast.agency.today()).days
+    rule(cast, "plan_review_due", name="Plan review", days_before=days_left + 5)
+    assert timers.run_time_triggers() == 0
+    assert automated(cast) == []
+
+
+def test_saving_a_time_rule_says_what_it_will_act_on(cast, http_as):
+    from casework.automation.tests.test_pages import form
+
+    http = http_as(cast.admin)
+    response = http.post(
+        "/automation/rules/new/",
+        form(name="Auth", trigger="authorization_used", percent="80", submission_key="a"),
+        follow=True,
+    )
+    body = response.content.decode()
+    assert "including those already past the share when the rule is switched on" in body
+    assert "It acts on what happens from now on" not in body
+    response = http.post(
+        "/automation/rules/new/",
+        form(name="Rel", trigger="release_expiring", days_before="14", submission_key="b"),
+        follow=True,
+    )
+    assert "already within the days ahead when the rule was made are left to you" in (
+        response.content.decode()
+    )

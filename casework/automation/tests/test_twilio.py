@@ -6,6 +6,7 @@ import base64
 import json
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -21,15 +22,17 @@ SID, TOKEN, FROM = "AC0123456789abcdef", "secret-token", "+12065550199"
 
 @dataclass
 class FakeTwilio:
-    """What the server received, and what it answers next (status, JSON body)."""
+    """What the server received, and what it answers next (status, JSON body); `location`
+    makes it answer with a redirect there instead."""
 
     url: str = ""
     requests: list[dict[str, Any]] = field(default_factory=list)
     answer: tuple[int, dict[str, Any]] = (201, {"sid": "SM0001", "status": "queued"})
+    location: str = ""
 
 
-@pytest.fixture
-def twilio() -> Iterator[FakeTwilio]:
+@contextmanager
+def fake_twilio() -> Iterator[FakeTwilio]:
     state = FakeTwilio()
 
     class Handler(BaseHTTPRequestHandler):
@@ -42,6 +45,12 @@ def twilio() -> Iterator[FakeTwilio]:
                     "form": parse_qs(self.rfile.read(length).decode()),
                 }
             )
+            if state.location:
+                self.send_response(302)
+                self.send_header("Location", state.location)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             status, payload = state.answer
             body = json.dumps(payload).encode()
             self.send_response(status)
@@ -49,6 +58,8 @@ def twilio() -> Iterator[FakeTwilio]:
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+
+        do_GET = do_POST  # a followed redirect arrives as a GET: recorded all the same
 
         def log_message(self, format: str, *args: Any) -> None:
             return
@@ -63,6 +74,12 @@ def twilio() -> Iterator[FakeTwilio]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def twilio() -> Iterator[FakeTwilio]:
+    with fake_twilio() as state:
+        yield state
 
 
 def backend(twilio: FakeTwilio) -> TwilioSmsBackend:
@@ -133,14 +150,48 @@ def test_only_web_addresses_are_accepted_as_the_base_url():
         )
 
 
+def test_a_redirect_is_refused_and_the_token_goes_nowhere_else(twilio):
+    with fake_twilio() as elsewhere:
+        twilio.location = f"{elsewhere.url}/2010-04-01/Accounts/{SID}/Messages.json"
+        with pytest.raises(MessageError, match=r"redirect \(HTTP 302\); it was not followed"):
+            backend(twilio).send("+12065550142", "Hi")
+        assert len(twilio.requests) == 1
+        assert elsewhere.requests == []  # neither the token nor the number went there
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://api.twilio.com",
+        "http://10.0.0.5:8080",
+        "http://127.0.0.1.evil.example",
+        "ftp://api.twilio.com",
+        "file:///etc",
+        "api.twilio.com",
+    ],
+)
+def test_only_https_is_accepted_except_to_this_machine(url):
+    with pytest.raises(ImproperlyConfigured, match="https://"):
+        TwilioSmsBackend(account_sid=SID, auth_token=TOKEN, from_number=FROM, base_url=url)
+
+
+@pytest.mark.parametrize(
+    "url", ["https://api.twilio.com", "http://127.0.0.1:8080", "http://localhost:9000"]
+)
+def test_https_and_loopback_base_urls_are_accepted(url):
+    made = TwilioSmsBackend(account_sid=SID, auth_token=TOKEN, from_number=FROM, base_url=url)
+    assert made.url.startswith(url)
+
+
 @pytest.mark.django_db
 def test_the_reminder_job_sends_through_twilio_when_configured(cast, twilio, settings):
     import datetime
 
     import time_machine
 
-    from casework.automation import reminders, services
+    from casework.automation import reminders
     from casework.automation.models import ClientReminder
+    from casework.automation.tests.helpers import texts
     from casework.testing.schedule import appointment_for, local
 
     settings.CASEWORK_SMS_BACKEND = "casework.automation.messaging.TwilioSmsBackend"
@@ -148,9 +199,7 @@ def test_the_reminder_job_sends_through_twilio_when_configured(cast, twilio, set
     settings.TWILIO_FROM_NUMBER, settings.TWILIO_BASE_URL = FROM, twilio.url
     now = local(cast.agency, datetime.date(2026, 12, 8), "12:00")
     with time_machine.travel(now, tick=False):
-        services.reminder_preference_save(
-            client=cast.client, by=cast.case_manager, channel="sms", sms_number="206 555 0142"
-        )
+        texts(cast, "206 555 0142")
         appointment_for(cast, start=now + datetime.timedelta(hours=3))
         assert reminders.send_client_reminders() == 1
         assert reminders.send_client_reminders() == 0

@@ -400,3 +400,64 @@ def test_inactive_or_foreign_staff_cannot_join_a_care_team(cast: Cast) -> None:
             start_on=cast.agency.today(),
             by=cast.case_manager,
         )
+
+
+@pytest.mark.django_db
+def test_merge_keeps_one_reminder_preference_and_every_opt_out(cast: Cast) -> None:
+    from casework.automation import services as automation
+    from casework.automation.models import AutomationOptOut, ReminderPreference
+    from casework.automation.tests.helpers import rule
+
+    duplicate = ClientFactory(agency=cast.agency)
+    assign(duplicate, cast.case_manager)
+    mobile = Phone.objects.create(
+        agency=cast.agency, client=duplicate, number="2065550199", safe_to_text=True
+    )
+    automation.reminder_preference_save(
+        client=cast.client, by=cast.case_manager, channel="email", email="maria@example.org"
+    )
+    automation.reminder_preference_save(
+        client=duplicate, by=cast.case_manager, channel="sms", phone=mobile
+    )
+    quiet, loud = rule(cast, "no_show", name="Quiet"), rule(cast, "no_show", name="Loud")
+    for client in (cast.client, duplicate):  # both: every rule off, and "Quiet" off
+        for which in (None, quiet):
+            automation.automation_switch_for_client(
+                client=client, by=cast.case_manager, rule=which, off=True
+            )
+    automation.automation_switch_for_client(  # only the duplicate: "Loud" off
+        client=duplicate, by=cast.case_manager, rule=loud, off=True
+    )
+    services.client_merge(survivor=cast.client, duplicate=duplicate, by=cast.admin)
+    (preference,) = ReminderPreference.objects.all()
+    assert (preference.client, preference.channel) == (cast.client, "email")
+    kept = AutomationOptOut.objects.filter(client=cast.client)
+    assert sorted(kept.values_list("rule_id", flat=True), key=str) == sorted(
+        [None, quiet.pk, loud.pk], key=str
+    )
+    assert not AutomationOptOut.objects.filter(client=duplicate).exists()
+    duplicate.refresh_from_db()
+    assert duplicate.status == Client.Status.MERGED
+
+
+@pytest.mark.django_db
+def test_merge_moves_the_duplicates_preference_when_the_survivor_has_none(cast: Cast) -> None:
+    from casework.automation import services as automation
+    from casework.automation.models import AutomationOptOut, ReminderPreference
+
+    duplicate = ClientFactory(agency=cast.agency)
+    assign(duplicate, cast.case_manager)
+    mobile = Phone.objects.create(
+        agency=cast.agency, client=duplicate, number="2065550199", safe_to_text=True
+    )
+    automation.reminder_preference_save(
+        client=duplicate, by=cast.case_manager, channel="sms", phone=mobile
+    )
+    automation.automation_switch_for_client(
+        client=duplicate, by=cast.case_manager, rule=None, off=True
+    )
+    services.client_merge(survivor=cast.client, duplicate=duplicate, by=cast.admin)
+    preference = ReminderPreference.objects.get()
+    assert (preference.client, preference.phone) == (cast.client, mobile)
+    assert Phone.objects.get(pk=mobile.pk).client == cast.client  # still the client's own
+    assert AutomationOptOut.objects.get().client == cast.client  # automation stays off

@@ -511,7 +511,11 @@ def _automation_objects(cast: Cast) -> dict[str, int]:
     ReminderPreference.objects.get_or_create(
         agency=cast.agency,
         client=cast.client,
-        defaults={"channel": "sms", "sms_number": "206-555-0142", "updated_by": cast.case_manager},
+        defaults={
+            "channel": "email",
+            "email": "maria@example.org",
+            "updated_by": cast.case_manager,
+        },
     )
     return {"rule": rule.pk}
 

@@ -663,3 +663,38 @@ def test_editing_a_group_keeps_the_clients_the_editor_cannot_see(cast: Any) -> N
         cast.client.pk,
         cast.other_client.pk,
     }
+
+
+def test_this_and_following_keeps_an_occurrence_whose_reminder_was_sent(cast, settings):
+    import time_machine
+
+    from casework.automation import reminders
+    from casework.automation.models import ClientReminder
+    from casework.automation.tests.helpers import texts
+
+    settings.CASEWORK_SMS_BACKEND = "casework.automation.messaging.MemoryBackend"
+    day = cast.agency.today() + datetime.timedelta(days=2)
+    with time_machine.travel(local(cast.agency, day, "14:00"), tick=False):
+        texts(cast)
+        first = appointment_for(
+            cast, start=local(cast.agency, day, "13:00"), rule="FREQ=DAILY;COUNT=4"
+        )
+        rows = list(Appointment.objects.filter(series=first.series).order_by("start_at"))
+        assert reminders.send_client_reminders() == 1  # tomorrow's, 23 hours ahead
+        reminded = ClientReminder.objects.get().appointment
+        assert reminded == rows[1]
+        data = input_of(rows[0])
+        data.start_at += 3 * HOUR
+        data.end_at += 3 * HOUR
+        moved = services.appointment_update(
+            appointment=rows[0],
+            data=data,
+            by=cast.case_manager,
+            expected_version=rows[0].version,
+            scope="following",
+        )
+    kept = Appointment.objects.get(pk=reminded.pk)  # the client was told of it: it stays
+    assert kept.series == first.series and kept.status == "scheduled"
+    assert ClientReminder.objects.get().appointment == kept
+    assert not Appointment.objects.filter(pk__in=[rows[2].pk, rows[3].pk]).exists()
+    assert moved.series != first.series

@@ -364,3 +364,25 @@ def test_people_set_their_own_working_hours_on_their_account_page(cast: Cast, ht
     assert refused.status_code == 400
     cast.case_manager.refresh_from_db()
     assert cast.case_manager.work_days == "MO,TU"
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "/\\evil.example",
+        "/\\/evil.example",
+        "//evil.example/x",
+        "https://evil.example/",
+        "javascript:alert(1)",
+        "schedule/new/",
+        "/schedule/\\evil",
+        "/schedule/new/\n",
+    ],
+)
+def test_a_tasks_link_must_be_a_page_of_casework(cast: Cast, link: str) -> None:
+    with pytest.raises(services.TaskError, match="must be a page of Casework"):
+        services.task_create(assignee=cast.case_manager, title="Go", by=None, link=link)
+    assert not Task.objects.exists()
+    ok = "/schedule/new/?client=1&date=2026-12-09"
+    task = services.task_create(assignee=cast.case_manager, title="Go", by=None, link=ok)
+    assert task.link == ok
