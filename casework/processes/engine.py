@@ -63,14 +63,14 @@ class SafeScriptEngine(PythonScriptEngine):
         self.context = context
 
     def evaluate(self, task: SpiffTask, expression: str, external_context: Any = None) -> Any:
-        text = (expression or "").strip().strip("\"'") if _is_timer(task) else expression
-        if _is_timer(task):
-            try:
-                parse_duration(text)
-                return text  # a timer's duration, P30D, means itself
-            except StepSpecError:
-                return self._date_after_answer(task, text)
-        return expressions.evaluate(text, task.data)
+        if not _is_timer(task):
+            return expressions.evaluate(expression, task.data)
+        text = (expression or "").strip().strip("\"'")
+        try:
+            parse_duration(text)
+            return text  # a timer's duration, P30D, means itself
+        except StepSpecError:
+            return self._date_after_answer(task, text)
 
     def _date_after_answer(self, task: SpiffTask, text: str) -> str:
         """`admission_on + P30D`: 9:00 local time on the answered day, plus the duration."""
@@ -79,7 +79,12 @@ class SafeScriptEngine(PythonScriptEngine):
         if not value:
             raise expressions.ExpressionError(f"The timer counts from “{answer}”, not answered.")
         tz = self.context.client.agency.tzinfo
-        start = datetime.datetime.fromisoformat(str(value))
+        try:
+            start = datetime.datetime.fromisoformat(str(value))
+        except ValueError:
+            raise expressions.ExpressionError(
+                f"The timer counts from “{answer}”, not a date."
+            ) from None
         if not isinstance(value, str) or "T" not in value:
             start = datetime.datetime.combine(start.date(), TIMER_START_HOUR)
         if start.tzinfo is None:
