@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PG_URL ?= postgres://postgres@127.0.0.1:5432/casework
 
-.PHONY: run test lint types migrations-check test-sqlite test-postgres install demo bench clean
+.PHONY: run test lint types migrations-check test-sqlite test-postgres install demo bench audit clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,11 @@ test-postgres: install
 	else echo "PostgreSQL not reachable at $(PG_URL): skipping the PostgreSQL run (set PG_URL to use another server)."; fi
 
 test: lint types migrations-check test-sqlite test-postgres
+
+# Known vulnerabilities in the installed packages (needs PyPI's JSON API). --strict fails when a
+# package could not be checked, instead of passing silently. Not part of `make test` yet.
+audit: install
+	$(BIN)/pip-audit --skip-editable --strict
 
 bench: install
 	$(BIN)/python bench/pages.py --clients 2000

@@ -65,6 +65,13 @@ class LoginView(auth_views.LoginView):
         return context
 
 
+def lockout_username(request: HttpRequest, credentials: dict[str, Any] | None = None) -> str:
+    """The name failed sign-ins are counted under: the email as sign-in reads it (any case, no
+    surrounding spaces), so CM@… and cm@… share one allowance."""
+    source = credentials if credentials else getattr(request, "POST", {})
+    return str(source.get("username") or "").strip().lower()
+
+
 def lockout_response(
     request: HttpRequest, credentials: dict[str, Any] | None = None, *args: Any, **kwargs: Any
 ) -> HttpResponse:

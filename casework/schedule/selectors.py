@@ -190,12 +190,20 @@ def client_appointment_card(*, user: User, client: Client, limit: int = 5) -> Cl
         .select_related("staff")
         .order_by("start_at", "id")[:limit]
     )
-    missed = (
-        appointments.filter(
-            Q(status=Appointment.Status.NO_SHOW)
-            | Q(status=Appointment.Status.CANCELLED, cancelled_by=Appointment.CancelledBy.CLIENT)
+    # Read from the client's side: ordered on the appointment, PostgreSQL would walk the whole
+    # agency's appointments backwards (200 ms for a chart of 1,000 visits; docs/PERFORMANCE.md).
+    missed_row = (
+        AppointmentClient.objects.filter(agency_id=agency_id, client_id=client.pk)
+        .filter(
+            Q(appointment__status=Appointment.Status.NO_SHOW)
+            | Q(
+                appointment__status=Appointment.Status.CANCELLED,
+                appointment__cancelled_by=Appointment.CancelledBy.CLIENT,
+            )
         )
-        .order_by("-start_at", "-id")
+        .select_related("appointment")
+        .order_by("-appointment__start_at", "-appointment_id")
         .first()
     )
+    missed = missed_row.appointment if missed_row else None
     return ClientAppointmentCard(upcoming, missed)
