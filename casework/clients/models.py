@@ -434,7 +434,8 @@ class NameKey(models.Model):
     key = models.CharField(max_length=100)
 
     class Meta:
-        indexes = [models.Index(fields=["agency", "key"])]
+        # With client_id in the index, search counts a key's clients from the index alone.
+        indexes = [models.Index(fields=["agency", "key", "client"], name="clients_namekey_lookup")]
 
     def __str__(self) -> str:
         return self.key

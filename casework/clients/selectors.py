@@ -115,6 +115,7 @@ def client_search(
         _search_by_name(
             visible=visible,
             agency_id=access.agency_id_of(user),
+            whole_agency=access.sees_whole_agency(user),
             query=query,
             today=today,
             limit=limit,
@@ -124,21 +125,28 @@ def client_search(
 
 
 def _search_by_name(
-    *, visible: QuerySet[Client], agency_id: int, query: str, today: datetime.date, limit: int
+    *,
+    visible: QuerySet[Client],
+    agency_id: int,
+    whole_agency: bool,
+    query: str,
+    today: datetime.date,
+    limit: int,
 ) -> list[Client]:
     query_tokens = search.tokens(query)[:5]
     if not query_tokens:
         return []
     # Candidates must match the longest word (the most selective); ranking checks the rest.
     anchor = max(query_tokens, key=len)
+    keys = NameKey.objects.filter(agency_id=agency_id, key__in=search.query_keys(anchor))
+    if not whole_agency:
+        # A caseload is small: narrowing the keys to it first keeps others' namesakes from
+        # filling the candidate list. For the whole agency the same filter would hash every
+        # client; the visibility filter below applies anyway.
+        keys = keys.filter(client_id__in=visible.values("id"))
     candidate_ids = (
-        NameKey.objects.filter(
-            agency_id=agency_id,
-            key__in=search.query_keys(anchor),
-            client_id__in=visible.values("id"),
-        )
-        .values("client_id")
-        .annotate(hits=Count("id"))
+        keys.values("client_id")
+        .annotate(hits=Count("*"))
         .order_by("-hits")
         .values_list("client_id", flat=True)[:CANDIDATE_LIMIT]
     )

@@ -301,3 +301,13 @@ def may_curate_directory(user: Any) -> bool:
 def may_coordinate(user: Any) -> bool:
     """Releases, documents, referrals and communications are recorded by those who serve clients."""
     return may_edit_chart(user)
+
+
+def sees_whole_agency(user: Any) -> bool:
+    """Whether the user's client scope is every client of the agency: an agency-wide role
+    acting in person, not an outside system reading through a release."""
+    return (
+        _is_staff_of_an_agency(user)
+        and user.has_role(*AGENCY_WIDE_ROLES)
+        and outside_reader.get() is None
+    )

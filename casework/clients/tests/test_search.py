@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -151,3 +153,27 @@ def test_other_agencies_with_many_similar_names_do_not_crowd_out_ours(
         )
     monkeypatch.setattr("casework.clients.selectors.CANDIDATE_LIMIT", 10)
     assert smith in client_search(user=cast.case_manager, query="Smith").clients
+
+
+@pytest.mark.django_db
+def test_namesakes_outside_a_caseload_do_not_crowd_out_the_case_managers_own(
+    cast: Cast, smith: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for _ in range(12):
+        ClientFactory(agency=cast.agency, legal_first_name="Jonathan", legal_last_name="Smith")
+    monkeypatch.setattr("casework.clients.selectors.CANDIDATE_LIMIT", 10)
+    assert smith in client_search(user=cast.case_manager, query="Smith").clients
+
+
+@pytest.mark.django_db
+def test_a_whole_agency_search_reads_the_name_keys_without_listing_every_client(
+    cast: Cast, smith: Client
+) -> None:
+    # Narrowing the keys to "visible clients" would read every client of the agency
+    # (docs/PERFORMANCE.md); for an agency-wide role the keys alone pick the candidates.
+    with CaptureQueriesContext(connection) as queries:
+        found = client_search(user=cast.admin, query="Smtih").clients
+    assert smith in found
+    key_queries = [q["sql"] for q in queries if "clients_namekey" in q["sql"]]
+    assert key_queries
+    assert all("clients_client" not in sql for sql in key_queries)
