@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PG_URL ?= postgres://postgres@127.0.0.1:5432/casework
 
-.PHONY: run test lint types migrations-check test-sqlite test-postgres install demo bench audit clean
+.PHONY: run test lint types migrations-check test-sqlite test-postgres faults install demo bench audit clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,7 +50,12 @@ test-postgres: install
 	elif [ -n "$$CI" ]; then echo "PostgreSQL is not reachable at $(PG_URL); CI needs it." >&2; exit 1; \
 	else echo "PostgreSQL not reachable at $(PG_URL): skipping the PostgreSQL run (set PG_URL to use another server)."; fi
 
-test: lint types migrations-check test-sqlite test-postgres
+test: lint types migrations-check test-sqlite test-postgres faults
+
+# kill -9 of the app server and the worker mid-work, PostgreSQL restarted under load, on a private
+# PostgreSQL cluster it makes itself (docs/RELIABILITY.md).
+faults: install
+	$(BIN)/python reliability/faults.py
 
 # Known vulnerabilities in the installed packages (needs PyPI's JSON API). --strict fails when a
 # package could not be checked, instead of passing silently. Not part of `make test` yet.

@@ -173,7 +173,12 @@ TEMPLATES = [
 DEFAULT_SQLITE = f"sqlite:///{PROJECT_DIR / 'casework.sqlite3'}"
 DATABASES = {
     "default": dj_database_url.parse(
-        env_str("DATABASE_URL", DEFAULT_SQLITE), conn_max_age=env_int("DB_CONN_MAX_AGE", 60)
+        env_str("DATABASE_URL", DEFAULT_SQLITE),
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
+        # A kept connection that the server dropped (a restart, a fail-over) is checked and
+        # replaced when a request first uses it, instead of failing that request with a 500
+        # (docs/RELIABILITY.md, the PostgreSQL restart scenario).
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
