@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PG_URL ?= postgres://postgres@127.0.0.1:5432/casework
+PG_REACHABLE = $(BIN)/python -c "import psycopg; psycopg.connect('$(PG_URL)'.rsplit('/',1)[0]+'/postgres', connect_timeout=3).close()" 2>/dev/null
 
 .PHONY: run test lint types migrations-check test-sqlite test-postgres faults install demo bench audit clean
 
@@ -41,12 +42,16 @@ types: install
 migrations-check: install
 	CASEWORK_TESTING=1 $(BIN)/python manage.py makemigrations --check --dry-run
 
+# The browser tests (e2e/) drive the pages, not the database: they run once, on PostgreSQL (the
+# production engine) when it is reachable, else here on SQLite. Everything else runs on both.
 test-sqlite: install
-	$(BIN)/pytest -q -n 2
+	@if $(PG_REACHABLE); then echo "SQLite run: the browser tests run in the PostgreSQL run"; \
+		$(BIN)/pytest -q -n 2 --durations=15 --ignore=e2e; \
+	else $(BIN)/pytest -q -n 2 --durations=15; fi
 
 test-postgres: install
-	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_URL)'.rsplit('/',1)[0]+'/postgres', connect_timeout=3).close()" 2>/dev/null; then \
-		DATABASE_URL=$(PG_URL) $(BIN)/pytest -q -n 2 --create-db; \
+	@if $(PG_REACHABLE); then \
+		DATABASE_URL=$(PG_URL) $(BIN)/pytest -q -n 2 --durations=15 --create-db; \
 	elif [ -n "$$CI" ]; then echo "PostgreSQL is not reachable at $(PG_URL); CI needs it." >&2; exit 1; \
 	else echo "PostgreSQL not reachable at $(PG_URL): skipping the PostgreSQL run (set PG_URL to use another server)."; fi
 
@@ -55,7 +60,10 @@ test: lint types migrations-check test-sqlite test-postgres faults
 # kill -9 of the app server and the worker mid-work, PostgreSQL restarted under load, on a private
 # PostgreSQL cluster it makes itself (docs/RELIABILITY.md).
 faults: install
-	$(BIN)/python reliability/faults.py
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null; then \
+		$(BIN)/python reliability/faults.py; \
+	elif [ -n "$$CI" ]; then echo "PostgreSQL's server programs (initdb) are missing; CI needs them." >&2; exit 1; \
+	else echo "PostgreSQL's server programs (initdb) are not installed: skipping the fault scripts."; fi
 
 # Known vulnerabilities in the installed packages (needs PyPI's JSON API). --strict fails when a
 # package could not be checked, instead of passing silently. Not part of `make test` yet.
