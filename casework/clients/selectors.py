@@ -150,13 +150,13 @@ def _search_by_name(
         .order_by("-hits")
         .values_list("client_id", flat=True)[:CANDIDATE_LIMIT]
     )
-    candidates = visible.filter(id__in=list(candidate_ids)).only(
-        "id", "search_name", "legal_first_name", "legal_last_name", "preferred_name"
-    )
+    # Plain tuples: ranking needs two columns, and a model instance per candidate (hundreds
+    # for a common surname) would cost more than the ranking itself.
+    candidates = visible.filter(id__in=list(candidate_ids)).values_list("id", "search_name")
     scored = sorted(
         (
-            (search.rank(query_tokens, client.search_name.split()), client.search_name, client.pk)
-            for client in candidates
+            (search.rank(query_tokens, search_name.split()), search_name, pk)
+            for pk, search_name in candidates
         ),
         key=lambda item: (-item[0], item[1]),
     )
