@@ -112,6 +112,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "casework.core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "casework.core.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -126,6 +127,24 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
+
+# Content-Security-Policy of every response (casework.core.csp): our own files only, no inline
+# script or style. The document viewer's frame is same-origin ('self'); the files it shows carry
+# their own `sandbox` policy. No data: images (the two-factor QR code is inline SVG markup).
+# Nothing is framed by others, nothing posts elsewhere.
+CASEWORK_CONTENT_SECURITY_POLICY: dict[str, list[str]] = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "frame-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
 
 if TESTING:
     # django-zeal fails any test whose request loads related rows one by one (N+1 queries).

@@ -65,22 +65,48 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
+# Every page reports what the Content-Security-Policy blocked (an inline style or script, a
+# stylesheet from elsewhere) as a console error the fixture below collects: any e2e test that
+# meets a violation fails, so every browser test is also a check of the policy.
+CSP_MARK = "CSP violation:"
+REPORT_CSP_VIOLATIONS = f"""
+document.addEventListener("securitypolicyviolation", function (e) {{
+  console.error("{CSP_MARK} " + e.effectiveDirective + " blocked " + (e.blockedURI || "inline")
+    + " in " + e.documentURI + (e.sample ? " (" + e.sample + ")" : "")
+    + (e.lineNumber ? " line " + e.lineNumber : ""));
+}});
+"""
+
+
 @pytest.fixture
 def new_page(browser: Any, live_server: Any) -> Iterator[Callable[..., Any]]:
-    """`new_page(width=360, height=740)`: a page in a fresh browser context (own cookies)."""
+    """`new_page(width=360, height=740)`: a page in a fresh browser context (own cookies).
+    The test fails if any page of it reports a Content-Security-Policy violation."""
     contexts: list[Any] = []
+    violations: list[str] = []
+
+    def _collect(message: Any) -> None:
+        if message.text.startswith(CSP_MARK):
+            violations.append(message.text)
 
     def _new_page(width: int = 1280, height: int = 900) -> Any:
         context = browser.new_context(
             base_url=live_server.url, viewport={"width": width, "height": height}
         )
         context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+        context.add_init_script(REPORT_CSP_VIOLATIONS)
+        context.on("console", _collect)
         contexts.append(context)
         return context.new_page()
 
     yield _new_page
     for context in contexts:
         context.close()
+    if violations:
+        pytest.fail(
+            "The page reported Content-Security-Policy violations:\n" + "\n".join(violations),
+            pytrace=False,
+        )
 
 
 @pytest.fixture

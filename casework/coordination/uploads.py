@@ -22,6 +22,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from PIL import Image, ImageSequence
 from pypdf import PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
 
 from casework.coordination.errors import CoordinationError
 
@@ -104,12 +105,52 @@ def _sha256(uploaded: UploadedFile) -> str:
     return digest.hexdigest()
 
 
+# What a PDF can carry that runs, or drops a file, on the computer of whoever opens it: scripts,
+# actions that start a program, files packed inside, embedded media. A scan, a letter or a form
+# someone filled in has none; printing to PDF ("Save as PDF") leaves them out.
+ACTIVE_PDF_NAMES = frozenset(
+    {"/JS", "/JavaScript", "/Launch", "/EmbeddedFile", "/EmbeddedFiles", "/RichMedia", "/GoToE"}
+)
+MAX_PDF_OBJECTS = 100_000  # far beyond a scanned or written document
+
+
+def _active_content(reader: PdfReader) -> bool:
+    """Whether any object of the PDF reachable from its trailer (what a reader acts on) names
+    active content, as a key (/JavaScript in the names tree) or a value (/S /Launch)."""
+    seen: set[tuple[int, int]] = set()
+    todo: list[Any] = [reader.trailer]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, IndirectObject):
+            if (item.idnum, item.generation) in seen:
+                continue
+            seen.add((item.idnum, item.generation))
+            if len(seen) > MAX_PDF_OBJECTS:
+                raise UploadRefused(
+                    "This PDF is too complex to check. Print it to a new PDF (“Save as PDF”) "
+                    "and upload that copy."
+                )
+            todo.append(item.get_object())
+        elif isinstance(item, DictionaryObject):
+            if ACTIVE_PDF_NAMES.intersection(item.keys()):
+                return True
+            todo.extend(item.values())
+        elif isinstance(item, ArrayObject):
+            todo.extend(item)
+        elif isinstance(item, NameObject) and item in ACTIVE_PDF_NAMES:
+            return True
+    return False
+
+
 def _check_pdf(stream: IO[bytes] | Any) -> None:
     stream.seek(0)
     try:
         reader = PdfReader(stream)
         encrypted = reader.is_encrypted
         pages = 0 if encrypted else len(reader.pages)
+        active = not encrypted and pages > 0 and _active_content(reader)
+    except UploadRefused:
+        raise
     except Exception:  # pypdf raises many kinds of error on a broken file
         raise UploadRefused(
             "This PDF is damaged and cannot be read. Save or scan it again, then upload that."
@@ -121,23 +162,67 @@ def _check_pdf(stream: IO[bytes] | Any) -> None:
         )
     if pages == 0:
         raise UploadRefused("This PDF has no pages. Check you picked the right file.")
+    if active:
+        raise UploadRefused(
+            "This PDF contains a script, a program or other files, which could run on the "
+            "computer of whoever opens it. Print it to a new PDF (“Save as PDF”), which leaves "
+            "them out, and upload that copy."
+        )
 
 
 MAX_FRAMES = 100  # pages of a TIFF scan, frames of a GIF
+# All the pages of a file together: a hundred letter pages scanned at 300 dpi. A TIFF scan is
+# drawn page by page to be shown, so this bounds the work of showing one.
+MAX_TOTAL_PIXELS = MAX_FRAMES * 2550 * 3300
+
+
+def _frame_sizes(image: Image.Image) -> list[tuple[int, int]]:
+    """The size of each page or frame, read from the file's headers: nothing is decoded, as
+    decoding a crafted animation's frames would take a server minutes."""
+    if image.format != "TIFF":
+        # GIF, PNG and WebP frames are all drawn on the image's canvas.
+        frames = int(getattr(image, "n_frames", 1))
+        return [image.size] * min(frames, MAX_FRAMES + 1)
+    sizes = []
+    for number, frame in enumerate(ImageSequence.Iterator(image), start=1):
+        sizes.append(frame.size)  # moving to a TIFF page reads its header only
+        if number > MAX_FRAMES:
+            break
+    return sizes
 
 
 def _check_every_frame(stream: IO[bytes] | Any) -> None:
     """A multi-page scan is checked page by page: a later page may be the oversized one."""
     stream.seek(0)
     with Image.open(stream) as image:
-        for number, frame in enumerate(ImageSequence.Iterator(image), start=1):
-            if number > MAX_FRAMES:
-                raise UploadRefused(
-                    f"This file has more than {MAX_FRAMES} pages. Split it, or save it as a PDF."
-                )
-            width, height = frame.size
-            if Image.MAX_IMAGE_PIXELS and width * height > Image.MAX_IMAGE_PIXELS:
-                raise Image.DecompressionBombError("a page is too large")
+        sizes = _frame_sizes(image)
+    if len(sizes) > MAX_FRAMES:
+        raise UploadRefused(
+            f"This file has more than {MAX_FRAMES} pages. Split it, or save it as a PDF."
+        )
+    pixels = [width * height for width, height in sizes]
+    if Image.MAX_IMAGE_PIXELS and max(pixels) > Image.MAX_IMAGE_PIXELS:
+        raise Image.DecompressionBombError("a page is too large")
+    if sum(pixels) > MAX_TOTAL_PIXELS:
+        raise Image.DecompressionBombError("the pages together are too large")
+
+
+# How the image types we take begin, to tell a damaged image from something else entirely.
+IMAGE_SIGNATURES = (
+    b"\x89PNG\r\n\x1a\n",
+    b"\xff\xd8\xff",
+    b"GIF87a",
+    b"GIF89a",
+    b"II*\x00",
+    b"MM\x00*",
+)
+DAMAGED_IMAGE = "This image is damaged and cannot be read. Take the photo or scan again."
+
+
+def _looks_like_an_image(stream: IO[bytes] | Any) -> bool:
+    stream.seek(0)
+    head = stream.read(12)
+    return head.startswith(IMAGE_SIGNATURES) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
 
 
 def _image_type(stream: IO[bytes] | Any) -> FileType | None:
@@ -152,6 +237,8 @@ def _image_type(stream: IO[bytes] | Any) -> FileType | None:
                 image.verify()
             _check_every_frame(stream)
         except Image.UnidentifiedImageError:
+            if _looks_like_an_image(stream):
+                raise UploadRefused(DAMAGED_IMAGE) from None
             return None
         except UploadRefused:
             raise
@@ -160,9 +247,7 @@ def _image_type(stream: IO[bytes] | Any) -> FileType | None:
                 "This image is too large to show. Save it at a smaller size, or as a PDF."
             ) from None
         except Exception:  # Pillow raises many kinds of error on a broken file
-            raise UploadRefused(
-                "This image is damaged and cannot be read. Take the photo or scan again."
-            ) from None
+            raise UploadRefused(DAMAGED_IMAGE) from None
     return kind
 
 

@@ -64,7 +64,7 @@ def test_target_is_prorated_by_weeks_and_gives_the_share_reached(cast, october, 
     assert month.target_hours == Decimal("88.6")  # 20 h x 31 / 7
 
     body = http_as(cast.billing).get(URL, {**FIRST_WEEK, "target": "3.5"}).content.decode()
-    assert "width: 50%" in body and "50 %" in body and "$160.00" in body
+    assert 'width="50%"' in body and "50 %" in body and "$160.00" in body
 
 
 def test_a_zero_target_shows_no_percentage(cast, october):

@@ -287,8 +287,16 @@
     confirmForms();
   }
 
+  /* ---- A read-only address to copy is selected whole when focused ---- */
+  function selectOnFocus() {
+    document.querySelectorAll("[data-select-on-focus]").forEach(function (input) {
+      input.addEventListener("focus", function () { input.select(); });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     keepDrafts();
+    selectOnFocus();
     announceSearchResults();
     submitOnce();
     idleWarning();
