@@ -2,7 +2,9 @@
 an addendum takes. Output and input are separate; the writes go through casework.notes.services.
 
 Narratives (sections, the group's shared text, addenda text) are left out of the output for
-people who may not read them (billing, unless the agency allows it): the view says which.
+people who may not read them: billing (unless the agency allows it), and everyone outside a
+42 CFR Part 2 program for the notes written under it (casework.core.access). The view says
+which, and `narrative_withheld` tells the caller why.
 """
 
 from __future__ import annotations
@@ -202,7 +204,7 @@ class NoteChargeSerializer(AgencyTimes, serializers.ModelSerializer[Charge]):
 class AddendumSerializer(AgencyTimes, serializers.ModelSerializer[Addendum]):
     # Not read-only in the schema's eyes, so that leaving it out is allowed by the schema.
     text = serializers.CharField(
-        required=False, help_text="Left out unless your role may read note narratives."
+        required=False, help_text="Left out when the note's `narrative_withheld` says why."
     )
 
     class Meta:
@@ -212,7 +214,7 @@ class AddendumSerializer(AgencyTimes, serializers.ModelSerializer[Addendum]):
 
     def to_representation(self, instance: Addendum) -> dict[str, Any]:
         data = super().to_representation(instance)
-        if not self.context.get("narratives", False):
+        if instance.note_id in self.context.get("withheld", {}):
             data.pop("text", None)
         return data
 
@@ -238,11 +240,11 @@ class NoteSerializer(AgencyTimes, serializers.ModelSerializer[Note]):
     sections = serializers.DictField(
         child=serializers.CharField(),
         required=False,
-        help_text="The narrative by template section. Left out unless your role may read narratives.",
+        help_text="The narrative by template section. Left out when `narrative_withheld` says why.",
     )
     shared_text = serializers.CharField(
         required=False,
-        help_text="The group session's shared part. Left out unless your role may read narratives.",
+        help_text="The group session's shared part. Left out when `narrative_withheld` says why.",
     )
     medication_adherence = serializers.ChoiceField(
         choices=MedicationAdherence.choices,
@@ -257,6 +259,14 @@ class NoteSerializer(AgencyTimes, serializers.ModelSerializer[Note]):
     )
     addenda = AddendumSerializer(many=True, read_only=True)
     charge = serializers.SerializerMethodField()
+    part2 = serializers.SerializerMethodField(
+        help_text="Written under a 42 CFR Part 2 program: its narrative is read by the "
+        "program's staff only."
+    )
+    narrative_withheld = serializers.SerializerMethodField(
+        help_text="Why the narrative (sections, shared text, addenda text) is left out, e.g. "
+        f"“{access.PART2_WITHHELD}”; empty when it is shown."
+    )
 
     class Meta:
         model = Note
@@ -297,6 +307,8 @@ class NoteSerializer(AgencyTimes, serializers.ModelSerializer[Note]):
             "void_reason",
             "addenda",
             "charge",
+            "part2",
+            "narrative_withheld",
         ]
         read_only_fields = [f for f in fields if f not in NARRATIVE_FIELDS]
 
@@ -312,9 +324,16 @@ class NoteSerializer(AgencyTimes, serializers.ModelSerializer[Note]):
             return None
         return NoteChargeSerializer(charge, context=self.context).data
 
+    def get_part2(self, note: Note) -> bool:
+        return note.program_id in self.context.get("part2_programs", frozenset())
+
+    def get_narrative_withheld(self, note: Note) -> str:
+        withheld: dict[int, str] = self.context.get("withheld", {})
+        return withheld.get(note.pk, "")
+
     def to_representation(self, instance: Note) -> dict[str, Any]:
         data = super().to_representation(instance)
-        if not self.context.get("narratives", False):
+        if instance.pk in self.context.get("withheld", {}):
             for name in NARRATIVE_FIELDS:
                 data.pop(name, None)
         return data

@@ -399,7 +399,8 @@ class DocumentViewSet(ClientRecordViewSet):
     @extend_schema(
         summary="The document's file",
         description="The file as uploaded, with its type. Recorded in the audit log; for an "
-        "outside organisation's system, a disclosure (a Part 2 document needs a Part 2 consent).",
+        "outside organisation's system, a disclosure (a Part 2 document needs a Part 2 consent). "
+        "A Part 2 program's document is opened by the program's staff only: 403 for others.",
         responses={
             **{
                 (200, media_type): OpenApiResponse(OpenApiTypes.BINARY, description="The file.")
@@ -411,6 +412,8 @@ class DocumentViewSet(ClientRecordViewSet):
     @action(detail=True, methods=["get"], content_negotiation_class=AnyAccept)
     def content(self, request: Request, pk: str) -> FileResponse:
         document: Document = self.get_object()
+        if withheld := access.part2_document_withheld(self.user, document):
+            raise exceptions.PermissionDenied(withheld)
         disclose_to_outside(
             request,
             client_ids=[document.client_id],

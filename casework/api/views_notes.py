@@ -108,8 +108,9 @@ def _expected_version(request: Request, note: Note) -> int:
         summary="List service notes",
         description="Notes about clients you may see, newest service first: signed and void "
         "notes, and your own drafts. Billing staff see notes without their narrative unless "
-        "the agency lets them read it. Auditors get 403. Each client shown is recorded in the "
-        "audit log.",
+        "the agency lets them read it; a note written under a 42 CFR Part 2 program shows its "
+        "narrative to the program's staff only (`narrative_withheld` says why it is left out). "
+        "Auditors get 403. Each client shown is recorded in the audit log.",
         parameters=[NoteListQuerySerializer],
         responses={200: NoteSerializer(many=True), 400: schema.BAD_REQUEST, **schema.READ_ERRORS},
     ),
@@ -173,18 +174,20 @@ class NoteViewSet(AgencyViewSet):
             .order_by("-service_date", "-start_at", "-id")
         )
 
-    def _context(self) -> dict[str, Any]:
+    def _context(self, notes: list[Note]) -> dict[str, Any]:
+        """What the serializer needs to know of the caller: whose narratives they may read."""
         return {
             "agency": self.user.agency,
             "user": self.user,
-            "narratives": access.may_read_narratives(self.user),
+            "withheld": access.note_narratives_withheld(self.user, notes),
+            "part2_programs": access.part2_program_ids(access.agency_id_of(self.user)),
         }
 
     def _output(self, note: Note, status_code: int = status.HTTP_200_OK) -> Response:
         """The note as it is now (with its charge and addenda), its version as the ETag."""
         note = Note.objects.select_related("charge").prefetch_related("addenda").get(pk=note.pk)
         return Response(
-            NoteSerializer(note, context=self._context()).data,
+            NoteSerializer(note, context=self._context([note])).data,
             status=status_code,
             headers={"ETag": f'"{note.version}"'},
         )
@@ -217,7 +220,7 @@ class NoteViewSet(AgencyViewSet):
             client_ids=list(dict.fromkeys(note.client_id for note in page)),
             section="api notes",
         )
-        data = NoteSerializer(page, many=True, context=self._context()).data
+        data = NoteSerializer(page, many=True, context=self._context(page)).data
         return self.get_paginated_response(data)
 
     def retrieve(self, request: Request, pk: str) -> Response:
@@ -230,7 +233,7 @@ class NoteViewSet(AgencyViewSet):
         )
         audit_chart_read(user=self.user, client=note.client, what=f"api note {note.pk}")
         return Response(
-            NoteSerializer(note, context=self._context()).data,
+            NoteSerializer(note, context=self._context([note])).data,
             headers={"ETag": f'"{note.version}"'},
         )
 
@@ -240,7 +243,7 @@ class NoteViewSet(AgencyViewSet):
             raise exceptions.ValidationError(
                 {"Idempotency-Key": ["Use up to 64 letters, digits and . _ : - (a UUID works)."]}
             )
-        serializer = NoteCreateSerializer(data=request.data, context=self._context())
+        serializer = NoteCreateSerializer(data=request.data, context=self._context([]))
         serializer.is_valid(raise_exception=True)
         agency = self.user.agency
         assert agency is not None  # NoteAccess let only staff of an agency through
@@ -281,7 +284,7 @@ class NoteViewSet(AgencyViewSet):
     def partial_update(self, request: Request, pk: str) -> Response:
         note = self.get_object()
         serializer = NoteUpdateSerializer(
-            data=request.data, partial=True, context={**self._context(), "note": note}
+            data=request.data, partial=True, context={**self._context([]), "note": note}
         )
         serializer.is_valid(raise_exception=True)
         try:
@@ -394,6 +397,6 @@ class NoteViewSet(AgencyViewSet):
         except services.NoteError as error:
             raise note_error(error) from None
         return Response(
-            AddendumSerializer(addendum, context=self._context()).data,
+            AddendumSerializer(addendum, context=self._context([note])).data,
             status=status.HTTP_201_CREATED,
         )

@@ -340,7 +340,18 @@ def referral_update(
 # ---------------------------------------------------------------------------- the packet
 
 
-def _checked_packet(referral: Referral, packet: PacketChoice) -> str:
+def _refuse_part2_outsider(by: User, documents: Sequence[Document]) -> None:
+    """A Part 2 program's documents go in a packet only by the hand of the program's staff."""
+    for document in documents:
+        if withheld := access.part2_document_withheld(by, document):
+            raise ReferralError(
+                f"“{document.title}”: {withheld}. Leave it out, or ask the program's staff to "
+                "send the packet.",
+                field="documents",
+            )
+
+
+def _checked_packet(referral: Referral, packet: PacketChoice, by: User) -> str:
     summary = packet.summary.strip()
     if len(summary) > SUMMARY_LIMIT:
         raise ReferralError(
@@ -362,6 +373,7 @@ def _checked_packet(referral: Referral, packet: PacketChoice) -> str:
             "Choose documents from this client's chart (PDFs and images that are not removed).",
             field="documents",
         )
+    _refuse_part2_outsider(by, packet.documents)
     return summary
 
 
@@ -370,7 +382,7 @@ def referral_packet_save(
 ) -> Referral:
     """Keep what was chosen for the packet while the referral is a draft."""
     _require_coordinator(by, referral.client)
-    summary = _checked_packet(referral, packet)
+    summary = _checked_packet(referral, packet, by)
     with transaction.atomic():
         locked = _locked(referral, expected_version)
         if locked.status != Status.DRAFT:
@@ -448,6 +460,7 @@ def referral_send(
     if referral.status != Status.DRAFT:
         raise ReferralError("This referral was sent already.")
     documents = _packet_documents(referral)
+    _refuse_part2_outsider(by, documents)
     sharing = packet_sharing(referral, documents)
     verdict = disclosure_check(sharing=sharing)
     if not verdict.allowed:

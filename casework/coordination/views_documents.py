@@ -75,10 +75,15 @@ def _client(user: User, client_id: int) -> Client:
         raise
 
 
-def _document(user: User, client_id: int, document_id: int, *, action: str) -> Document:
-    """The document, or a 404 that is audited: someone asked for a file they may not have."""
+def _document(
+    user: User, client_id: int, document_id: int, *, action: str, content: bool = True
+) -> Document:
+    """The document, or a 404 that is audited: someone asked for a file they may not have.
+    With `content`, a Part 2 document the user may not open is a 403 that says why."""
     try:
-        return selectors.document_or_404(user=user, client_id=client_id, document_id=document_id)
+        document = selectors.document_or_404(
+            user=user, client_id=client_id, document_id=document_id
+        )
     except Http404:
         # Recorded as a refused read whatever was asked: nothing was changed or sent.
         audit_record(
@@ -89,6 +94,16 @@ def _document(user: User, client_id: int, document_id: int, *, action: str) -> D
             detail={"refused": True, "client": client_id, "asked": action},
         )
         raise
+    if content and (withheld := access.part2_document_withheld(user, document)):
+        audit_record(
+            actor=user,
+            action=Action.VIEW,
+            obj=document,
+            client_id=document.client_id,
+            detail={"refused": True, "part2": True, "asked": action},
+        )
+        raise PermissionDenied(withheld)
+    return document
 
 
 def _audit_read(user: User, document: Document, action: str, how: str, **more: Any) -> None:
@@ -200,6 +215,7 @@ def _detail(
         {
             "document": document,
             "preview": preview,
+            "withheld": access.part2_document_withheld(user, document),
             "remove_form": remove_form,
             "may_coordinate": access.may_coordinate(user),
         },
@@ -211,7 +227,7 @@ def _detail(
 @require_GET
 def document_detail(request: HttpRequest, client_id: int, document_id: int) -> HttpResponse:
     user = _reader(request)
-    document = _document(user, client_id, document_id, action=Action.VIEW)
+    document = _document(user, client_id, document_id, action=Action.VIEW, content=False)
     return _detail(request, user, document, DocumentRemoveForm())
 
 

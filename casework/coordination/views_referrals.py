@@ -284,7 +284,10 @@ def referral_packet(request: HttpRequest, client_id: int, referral_id: int) -> H
             "summary": referral.packet_summary,
             "version": referral.version,
         },
-        documents=packets.appendable_documents(client).order_by("-dated_on", "-id"),
+        # A Part 2 program's documents are for its staff to choose (casework.core.access).
+        documents=access.documents_openable(
+            user, client.pk, packets.appendable_documents(client).order_by("-dated_on", "-id")
+        ),
     )
     sending = request.POST.get("action") == "send"
     not_sent = ""
@@ -371,6 +374,9 @@ def referral_packet_pdf(request: HttpRequest, client_id: int, referral_id: int) 
     referral = selectors.referral_or_404(user, client, referral_id)
     if not referral.packet_file or referral.disclosure is None:
         raise Http404("This referral has no packet yet.")
+    for document in referral.packet_documents.all():
+        if withheld := access.part2_document_withheld(user, document):
+            raise PermissionDenied(withheld)
     if refusal := still_covered(referral.disclosure):
         messages.error(request, f"The packet cannot be downloaded to send again. {refusal}")
         return redirect("referral_detail", client.pk, referral.pk)

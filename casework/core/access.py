@@ -8,7 +8,11 @@ Selectors and API querysets start from these functions; views never filter by ha
   sees their own caseload.
 - Agency admins and billing staff see every client of the agency (billing sees billing data,
   not note narratives, unless the agency allows it). Their chart reads are audited like anyone's.
-- Auditors read the audit log and nothing else.
+- 42 CFR Part 2 inside the agency: a note written under a Part 2 program, and a document marked
+  Part 2, are the program's records. Their content is read by the program's staff who need it
+  (see `note_narratives_withheld`), by its author, and under an emergency grant; everyone else who
+  opens the chart sees that the record exists and why it is withheld (`PART2_WITHHELD`).
+- Auditors read the audit log and nothing else, and change nothing (`may_change_records`).
 - Break the glass: a time-limited grant, with a reason, to one chart outside one's scope.
 - Coverage: while a colleague is away, the person covering for them sees their caseload, until
   the coverage ends.
@@ -18,11 +22,11 @@ from __future__ import annotations
 
 import contextvars
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -32,6 +36,7 @@ if TYPE_CHECKING:
     from casework.clients.models import Client
 
 T = TypeVar("T")
+M = TypeVar("M", bound=Model)
 
 AGENCY_WIDE_ROLES = (Role.AGENCY_ADMIN, Role.BILLING)
 
@@ -127,7 +132,7 @@ def _caseload_scope(user: User) -> QuerySet[Client]:
 
 def visible_clients(user: User) -> QuerySet[Client]:
     """Clients in scope plus those opened by an unexpired break-the-glass grant."""
-    from casework.clients.models import BreakGlassAccess, Client
+    from casework.clients.models import Client
 
     if not _is_staff_of_an_agency(user):
         return Client.objects.none()
@@ -136,18 +141,25 @@ def visible_clients(user: User) -> QuerySet[Client]:
     agency_id = agency_id_of(user)
     if outside_reader.get() is not None:
         return clients_in_scope(user)  # an outside system never breaks the glass
-    granted = _remembered(
-        ("granted", user.pk),
-        lambda: list(
-            BreakGlassAccess.objects.filter(
-                user=user, agency_id=agency_id, expires_at__gt=timezone.now()
-            ).values_list("client_id", flat=True)
-        ),
-    )
+    granted = _granted_client_ids(user)
     if not granted:
         return clients_in_scope(user)
     return Client.objects.filter(agency_id=agency_id).filter(
         Q(id__in=clients_in_scope(user).values("id")) | Q(id__in=granted)
+    )
+
+
+def _granted_client_ids(user: User) -> list[int]:
+    """Clients the user holds an unexpired break-the-glass grant to."""
+    from casework.clients.models import BreakGlassAccess
+
+    return _remembered(
+        ("granted", user.pk),
+        lambda: list(
+            BreakGlassAccess.objects.filter(
+                user=user, agency_id=agency_id_of(user), expires_at__gt=timezone.now()
+            ).values_list("client_id", flat=True)
+        ),
     )
 
 
@@ -214,11 +226,184 @@ def may_create_clients(user: User) -> bool:
 
 
 def may_read_narratives(user: User) -> bool:
+    """Whether the user's role reads what notes say (Part 2 records are a further question:
+    note_narratives_withheld, part2_document_withheld)."""
     if not _is_staff_of_an_agency(user):
         return False
     if user.has_role(*CASELOAD_ROLES, Role.AGENCY_ADMIN):
         return True
     return user.has_role(Role.BILLING) and bool(user.agency and user.agency.billing_sees_narratives)
+
+
+def may_change_records(user: Any) -> bool:
+    """Everyone who works for an agency may change something, except auditors: they watch and
+    never act. Their own password, two-factor device, sessions and API tokens are theirs to
+    manage; nothing of the agency's is."""
+    return _is_staff_of_an_agency(user) and user.has_role(
+        *(role for role in Role.values if role != Role.AUDITOR)
+    )
+
+
+# -- 42 CFR Part 2 inside the agency -------------------------------------------------------
+#
+# Part 2 lets a program use its records within the program, among the staff who need them for
+# their work (§2.12(c)(3)), and share them outside it only with consent (or in a medical
+# emergency, §2.51). A Part 2 program here is a `Program` marked `is_part2`; its staff are the
+# members and supervisors of the active teams of that program (`Team.program`), so an agency
+# admin, billing, or a colleague of another program is outside it even on the same chart.
+#
+# What is the program's record: a note written under the program (`Note.program`, fixed when
+# the note is signed: the author worked in the program and the client was enrolled in it on
+# the service date) with its addenda, and a document marked Part 2 of a client the agency's
+# Part 2 programs serve. The rest of the chart (demographics, care team, diagnoses for claims,
+# other programs' notes) is read as before. Billing keeps the service line facts of every note
+# (code, date, units, place): claims need those, not the narrative.
+
+PART2_WITHHELD = "Part 2 record — restricted to the program's staff"
+NARRATIVE_NOT_FOR_ROLE = "Your role sees billing details of notes, not their narrative."
+
+
+def programs_worked_in(user: User) -> frozenset[int]:
+    """Ids of the programs the user works in: those of the active teams they are on or supervise."""
+    return _remembered(
+        ("programs", user.pk),
+        lambda: frozenset(
+            TeamMembership.objects.filter(
+                user=user, team__is_active=True, team__program__isnull=False
+            ).values_list("team__program_id", flat=True)
+        ),
+    )
+
+
+def part2_program_ids(agency_id: int) -> frozenset[int]:
+    """Ids of the agency's 42 CFR Part 2 programs (a program, once Part 2, stays Part 2)."""
+    return _remembered(
+        ("part2_programs", agency_id),
+        lambda: frozenset(
+            Program.objects.filter(agency_id=agency_id, is_part2=True).values_list("pk", flat=True)
+        ),
+    )
+
+
+def _part2_readable_clients(
+    user: User, client_ids: set[int], program_ids: frozenset[int]
+) -> set[int]:
+    """Of `client_ids`, the clients whose records of the Part 2 programs `program_ids` the user
+    may read: under an emergency grant to the chart (§2.51; never for an outside system), or as
+    staff of one of the programs who is on the client's care team today, covers for someone
+    who is, or supervises a team of the program with someone on it. Three queries at most."""
+    from casework.clients.models import CareTeamMember
+
+    readable: set[int] = set()
+    if outside_reader.get() is None:
+        readable = client_ids.intersection(_granted_client_ids(user))
+    mine = programs_worked_in(user) & program_ids
+    rest = client_ids - readable
+    if not mine or not rest:
+        return readable
+    program_teams = TeamMembership.objects.filter(
+        user=user,
+        kind=TeamMembership.Kind.SUPERVISOR,
+        team__is_active=True,
+        team__program_id__in=mine,
+    ).values("team_id")
+    supervised = TeamMembership.objects.filter(team_id__in=program_teams).values("user_id")
+    on_duty = [user.pk, *covered_staff(user)]
+    today = user.agency.today()  # type: ignore[union-attr]
+    readable.update(
+        CareTeamMember.objects.filter(
+            CareTeamMember.active_on(today),
+            client_id__in=sorted(rest),
+            agency_id=agency_id_of(user),
+        )
+        .filter(Q(staff_id__in=on_duty) | Q(staff_id__in=supervised))
+        .values_list("client_id", flat=True)
+    )
+    return readable
+
+
+def note_narratives_withheld(user: User, notes: Iterable[Any]) -> dict[int, str]:
+    """For each of these notes whose narrative (sections, the group's shared text, addenda) the
+    user may not read, what to show instead; notes the user may read are left out.
+
+    A role that reads no narratives (billing, unless the agency allows it) reads none. A note
+    written under a Part 2 program is read by its author and as `_part2_readable_clients` says.
+    One query per Part 2 program among the notes, not per note.
+    """
+    notes = list(notes)
+    if not notes:
+        return {}
+    if not may_read_narratives(user):
+        return {note.pk: NARRATIVE_NOT_FOR_ROLE for note in notes}
+    part2 = part2_program_ids(agency_id_of(user))
+    restricted = [n for n in notes if n.program_id in part2 and n.author_id != user.pk]
+    withheld: dict[int, str] = {}
+    for program_id in sorted({note.program_id for note in restricted}):
+        of_program = [note for note in restricted if note.program_id == program_id]
+        readable = _part2_readable_clients(
+            user, {note.client_id for note in of_program}, frozenset({program_id})
+        )
+        withheld.update(
+            {note.pk: PART2_WITHHELD for note in of_program if note.client_id not in readable}
+        )
+    return withheld
+
+
+def note_narrative_withheld(user: User, note: Any) -> str:
+    """What to show instead of this note's narrative; "" when the user may read it."""
+    return note_narratives_withheld(user, [note]).get(note.pk, "")
+
+
+def may_open_part2_documents(user: User, client_id: int) -> bool:
+    """Whether the user may open the client's Part 2 documents that others uploaded.
+
+    A Part 2 document of a client in one of the agency's Part 2 programs is that program's
+    record: opened as `_part2_readable_clients` says. One marked Part 2 for a client the agency's
+    Part 2 programs never served came from a program elsewhere under the client's consent: the
+    care team reads it like the rest of the chart, and it still leaves the agency only under a
+    Part 2 consent (casework.coordination.disclosure).
+    """
+    from casework.clients.models import Episode
+
+    programs = frozenset(
+        Episode.objects.filter(
+            client_id=client_id, program_id__in=sorted(part2_program_ids(agency_id_of(user)))
+        ).values_list("program_id", flat=True)
+    )
+    return not programs or client_id in _part2_readable_clients(user, {client_id}, programs)
+
+
+def part2_document_withheld(user: User, document: Any) -> str:
+    """What to show instead of this document's file; "" when the user may open it."""
+    if not document.part2 or document.uploaded_by_id == user.pk:
+        return ""
+    return "" if may_open_part2_documents(user, document.client_id) else PART2_WITHHELD
+
+
+def documents_openable(user: User, client_id: int, documents: QuerySet[M]) -> QuerySet[M]:
+    """`documents` (of this one client) without the Part 2 ones the user may not open."""
+    if may_open_part2_documents(user, client_id):
+        return documents
+    return documents.exclude(Q(part2=True) & ~Q(uploaded_by_id=user.pk))
+
+
+def note_program_for(*, author: User, client_id: int, on: datetime.date) -> int | None:
+    """The program a note about this client on this day is written under: one the author works
+    in and the client was enrolled in that day, a Part 2 program first (the stricter rule wins
+    when the service belongs to both). None when there is no such program."""
+    from casework.clients.models import Episode
+
+    enrolled = (
+        Episode.objects.filter(
+            client_id=client_id,
+            program_id__in=sorted(programs_worked_in(author)),
+            admitted_on__lte=on,
+        )
+        .filter(Q(discharged_on__isnull=True) | Q(discharged_on__gte=on))
+        .values_list("program_id", "program__is_part2")
+    )
+    ranked = sorted(enrolled, key=lambda row: (not row[1], row[0]))
+    return ranked[0][0] if ranked else None
 
 
 def may_write_notes(user: Any) -> bool:

@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
+from django.views.decorators.http import require_safe
 
 from casework.core import access
 from casework.core.audit import Action, audit_record
@@ -84,6 +85,7 @@ def _record_numbers(user: User, events: list[AuditEvent]) -> dict[int, str]:
 
 
 @login_required
+@require_safe
 def audit_log(request: HttpRequest) -> HttpResponseBase:
     user: User = request.user  # type: ignore[assignment]
     if not access.may_read_audit(user):

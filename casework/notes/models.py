@@ -15,7 +15,7 @@ from django.db import models
 from django.db.models import Q
 
 from casework.billing.models import PLACE_OF_SERVICE_CHOICES
-from casework.core.models import Agency
+from casework.core.models import Agency, Program
 
 NARRATIVE_LIMIT = 100_000  # characters, all sections together
 
@@ -125,6 +125,16 @@ class Note(models.Model):
     )
     interpreter_used = models.BooleanField(default=False)
     interpreter_language = models.CharField(max_length=60, blank=True)
+    program = models.ForeignKey(
+        Program,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The program the service was given under, fixed at signing: one the author "
+        "works in and the client was enrolled in on the service date, a 42 CFR Part 2 program "
+        "first. A Part 2 program's notes are read by its own staff (casework.core.access).",
+    )
 
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)

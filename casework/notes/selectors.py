@@ -23,7 +23,7 @@ def note_or_404(user: User, note_id: int | str) -> Note:
         return (
             notes_visible(user)
             .select_related(
-                "client", "author", "service_code", "cosigned_by", "voided_by", "agency"
+                "client", "author", "service_code", "cosigned_by", "voided_by", "agency", "program"
             )
             .prefetch_related(Prefetch("addenda", Addendum.objects.select_related("author")))
             .get(pk=int(note_id))
@@ -62,6 +62,14 @@ def notes_awaiting_cosign(*, user: User) -> QuerySet[Note]:
     ).exclude(author=user)
     if not user.has_role(Role.AGENCY_ADMIN):
         notes = notes.filter(author_id__in=access.supervised_staff_ids(user))
+    part2 = access.part2_program_ids(access.agency_id_of(user))
+    if part2:
+        # A Part 2 program's note is co-signed within the program (notes.services.may_cosign).
+        of_part2 = notes.filter(program_id__in=sorted(part2)).only(
+            "pk", "client_id", "author_id", "program_id"
+        )
+        if withheld := access.note_narratives_withheld(user, of_part2):
+            notes = notes.exclude(pk__in=sorted(withheld))
     return notes.select_related("client", "author", "service_code").order_by("signed_at", "id")
 
 

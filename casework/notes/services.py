@@ -434,6 +434,11 @@ def note_sign(*, note: Note, by: User, attest: bool, late_reason: str = "") -> S
         locked.attestation = ATTESTATION
         locked.late_reason = late_reason[:500]
         locked.cosign_required = cosign_needed(by, locked.service_date)
+        # Fixed with the signature: whose records the note is (a 42 CFR Part 2 program's notes
+        # are read by its own staff only).
+        locked.program_id = access.note_program_for(
+            author=by, client_id=locked.client_id, on=locked.service_date
+        )
         locked.save()
         charge = charge_for_signed_note(note=locked, by=by)
         progress_from_note(note=locked, by=by)
@@ -453,15 +458,23 @@ def note_sign(*, note: Note, by: User, attest: bool, late_reason: str = "") -> S
 
 
 def may_cosign(user: User, note: Note) -> bool:
-    """Supervisors of the author's teams co-sign; agency admins may when no supervisor can."""
+    """Supervisors of the author's teams co-sign; agency admins may when no supervisor can.
+    Either must be able to read the note: a Part 2 program's note is its own staff's."""
     if note.author_id == user.pk or note.agency_id != user.agency_id:
         return False
     if user.has_role(Role.AGENCY_ADMIN):
-        return True
+        return not access.note_narrative_withheld(user, note)
     return (
         user.has_role(Role.SUPERVISOR)
         and access.supervised_staff_ids(user).filter(user_id=note.author_id).exists()
+        and not access.note_narrative_withheld(user, note)
     )
+
+
+def _refuse_outside_part2_program(user: User, note: Note, doing: str) -> None:
+    """A 42 CFR Part 2 program's note is co-signed, amended and voided within the program."""
+    if access.note_narrative_withheld(user, note) == access.PART2_WITHHELD:
+        raise NoteError(f"{access.PART2_WITHHELD}: only the program's staff can {doing} it.")
 
 
 def note_cosign(*, note: Note, by: User) -> Note:
@@ -470,6 +483,7 @@ def note_cosign(*, note: Note, by: User) -> Note:
         locked = Note.objects.select_for_update().get(pk=note.pk)
         if not locked.awaiting_cosign:
             raise NoteError("This note is not waiting for a co-signature.")
+        _refuse_outside_part2_program(by, locked, "co-sign")
         if not may_cosign(by, locked):
             raise NoteError("Only a supervisor of the author's team can co-sign this note.")
         locked.cosigned_by = by
@@ -494,6 +508,7 @@ def addendum_add(*, note: Note, by: User, text: str) -> Addendum:
         raise NoteError("An addendum can be at most 20,000 characters.", field="text")
     if not note.is_signed:
         raise NoteError("A draft can still be edited; addenda are for signed notes.")
+    _refuse_outside_part2_program(by, note, "add to")
     if by.pk != note.author_id and not may_cosign(by, note):
         raise NoteError("Only the author or a supervisor can add an addendum.")
     with transaction.atomic():
@@ -513,6 +528,7 @@ def note_void(*, note: Note, by: User, reason: str) -> Note:
         locked = Note.objects.select_for_update().get(pk=note.pk)
         if locked.status != Note.Status.SIGNED:
             raise NoteError("Only a signed note can be voided; a draft can be discarded.")
+        _refuse_outside_part2_program(by, locked, "void")
         if by.pk != locked.author_id and not may_cosign(by, locked):
             raise NoteError("Only the author or a supervisor can void a note.")
         charge = Charge.objects.select_for_update().filter(note=locked).first()

@@ -282,6 +282,7 @@ def note_detail(request: HttpRequest, note_id: int) -> HttpResponse:
     if note.status == Note.Status.DRAFT:
         raise PermissionDenied("This note is still a draft of its author.")
     audit_chart_read(user=user, client=note.client, what="note")
+    withheld = access.note_narrative_withheld(user, note)
     return render(
         request,
         "notes/detail.html",
@@ -297,7 +298,8 @@ def note_detail(request: HttpRequest, note_id: int) -> HttpResponse:
             "charge": getattr(note, "charge", None)
             if access.may_bill(user) or note.author_id == user.pk
             else None,
-            "may_read": access.may_read_narratives(user),
+            "may_read": not withheld,
+            "withheld": withheld,
             "may_cosign": note.awaiting_cosign and services.may_cosign(user, note),
             "may_amend": note.status == Note.Status.SIGNED
             and (note.author_id == user.pk or services.may_cosign(user, note)),
@@ -312,8 +314,10 @@ def note_print(request: HttpRequest, note_id: int) -> HttpResponse:
     """A printable page of a signed note (the browser prints or saves it as PDF)."""
     user = _reader(request)
     note = selectors.note_or_404(user, note_id)
-    if note.status == Note.Status.DRAFT or not access.may_read_narratives(user):
-        raise PermissionDenied("Only signed notes can be printed, by staff who may read them.")
+    if note.status == Note.Status.DRAFT:
+        raise PermissionDenied("Only signed notes can be printed.")
+    if withheld := access.note_narrative_withheld(user, note):
+        raise PermissionDenied(withheld)
     audit_chart_read(user=user, client=note.client, what="note_print")
     return render(
         request,

@@ -13,6 +13,7 @@ import random
 from decimal import Decimal
 
 from casework.clients.models import CareTeamMember, Client
+from casework.core import access
 from casework.core.models import Agency, Program, Role, User
 from casework.notes.models import ContactType, MedicationAdherence, Note
 from casework.notes.services import ATTESTATION, NoteStart, note_create, note_save_draft, note_sign
@@ -160,7 +161,9 @@ def _seed_contact_history(agency: Agency, today: datetime.date, rng: random.Rand
         CareTeamMember.active_on(today), role=CareTeamMember.Role.PRIMARY, agency=agency
     ).values_list("client_id", "staff_id")
     notes = []
+    staff = {user.pk: user for user in User.objects.filter(agency=agency)}
     for client_id, staff_id in primaries.order_by("client_id"):
+        author = staff[staff_id]
         ago = rng.randint(1, 6) if rng.random() < 0.85 else rng.randint(8, 24)
         day = today - datetime.timedelta(days=ago)
         start = _at(agency, day, rng.choice([9, 10, 11, 13, 14]))
@@ -182,6 +185,8 @@ def _seed_contact_history(agency: Agency, today: datetime.date, rng: random.Rand
                 signed_at=start + datetime.timedelta(hours=2),
                 minutes=30,
                 attestation=ATTESTATION,
+                # As note_sign fixes it: a 42 CFR Part 2 program's notes are its staff's.
+                program_id=access.note_program_for(author=author, client_id=client_id, on=day),
             )
         )
     Note.objects.bulk_create(notes)

@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from casework.core import access
 from casework.core.audit import audit_reads
@@ -30,6 +30,14 @@ def _member(request: HttpRequest) -> User:
     user: User = request.user  # type: ignore[assignment]
     if user.agency is None:
         raise PermissionDenied("You are not a member of an agency.")
+    return user
+
+
+def _changer(request: HttpRequest) -> User:
+    """Someone who may change their My day: everyone but auditors, who read and never act."""
+    user = _member(request)
+    if not access.may_change_records(user):
+        raise PermissionDenied("Your role reads; it does not change tasks or My day.")
     return user
 
 
@@ -60,6 +68,7 @@ def _task_form(request: HttpRequest, user: User, data: object = None) -> TaskFor
 
 
 @login_required
+@require_safe
 def my_day(request: HttpRequest) -> HttpResponse:
     """The page that opens on sign-in: today's appointments, then everything else, ranked."""
     user = _member(request)
@@ -147,7 +156,7 @@ def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
 
 
 def _task_action(request: HttpRequest, task_id: int, action: str) -> HttpResponse:
-    user = _member(request)
+    user = _changer(request)
     task = selectors.task_or_404(user, task_id)
     try:
         if action == "done":
@@ -200,7 +209,7 @@ def task_reassign(request: HttpRequest, task_id: int) -> HttpResponse:
 @require_POST
 def item_snooze(request: HttpRequest) -> HttpResponse:
     """Snooze a derived item (a note to sign, a plan due…) by its key."""
-    user = _member(request)
+    user = _changer(request)
     form = SnoozeForm(request.POST)
     if form.is_valid() and form.cleaned_data["item_key"]:
         try:
@@ -220,6 +229,7 @@ def item_snooze(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def put_aside(request: HttpRequest) -> HttpResponse:
     """What the user snoozed or finished lately: nothing leaves My day without a trace."""
     user = _member(request)
@@ -232,7 +242,7 @@ def put_aside(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def item_bring_back(request: HttpRequest, snooze_id: int) -> HttpResponse:
-    user = _member(request)
+    user = _changer(request)
     snooze = get_object_or_404(Snooze, pk=snooze_id, user=user)
     services.item_bring_back(user=user, snooze=snooze)
     messages.success(request, "It is back on My day.")

@@ -5,22 +5,38 @@ from it and checks each answer: no server errors, documented status codes, bodie
 that match the schema. It runs with real personal tokens on the test database: as a case manager,
 and as billing staff for the billing resources (charges, claim batches), which a case manager
 may not use.
+
+Two runs: each operation on its own (ids aimed at real rows by hand, `_aim_at_an_existing_row`),
+and a stateful run that chains operations along the links schemathesis infers from the schema
+(a list's `results[].id` or a new note's `id` into `/notes/{id}/…`, a note's `client_id` into
+`/clients/{id}/`, a charge's `note_id` into `/notes/{id}/`…), so that reads and writes reach the
+rows earlier answers named, in the order a client program would use them.
 """
 
 from __future__ import annotations
 
 import datetime
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
 import schemathesis
+from django.core.cache import cache
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
-from hypothesis import HealthCheck, settings
-from schemathesis.specs.openapi.checks import positive_data_acceptance
+from django.db import close_old_connections, transaction
+from hypothesis import HealthCheck, Phase, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.generation.stateful.state_machine import StepInput, StepOutput
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    ensure_resource_availability,
+    positive_data_acceptance,
+    response_schema_conformance,
+    status_code_conformance,
+    use_after_free,
+)
 
 from casework.api.tests.conftest import make_token
 from casework.assessments.services import assessment_save, assessment_sign, assessment_start
@@ -44,10 +60,25 @@ EXCLUDED_CHECKS = [positive_data_acceptance]
 # Resources only billing staff and admins may use; the others are fuzzed as a case manager.
 BILLING_RESOURCES = {"charges", "claim-batches"}
 
+# The stateful run: scenarios of at most STATEFUL_STEPS chained calls, about 15 s per database.
+STATEFUL_SCENARIOS = 50
+STATEFUL_STEPS = 8
+# No server error; the status, content type and body each as the schema documents; and the
+# stateful checks: a row just made can be read, a row just deleted cannot.
+STATEFUL_CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    ensure_resource_availability,
+    use_after_free,
+]
+
 # Loading the schema touches no database, so it can happen at collection time.
 schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application()).include(
     path_regex=r"^/api/v1/"
 )
+APIWorkflow = schema.as_state_machine()
 
 
 @dataclass
@@ -94,6 +125,14 @@ def _appointment(cast: Cast, day: datetime.date) -> Appointment:
     )
     AppointmentClient.objects.create(agency=cast.agency, appointment=visit, client=cast.client)
     return visit
+
+
+def _working_day_from(day: datetime.date) -> datetime.date:
+    """The day, or the Monday after it if it falls on a weekend: an appointment on a day the
+    case manager does not work asks to be confirmed (409), so a booking there never succeeds."""
+    while day.weekday() >= 5:
+        day += datetime.timedelta(days=1)
+    return day
 
 
 def _signed_note(cast: Cast, world: Billable, day: datetime.date) -> Signed:
@@ -216,7 +255,9 @@ def fuzzing(cast: Cast, test_transaction_kept_open: None) -> Iterator[Fuzzing]:
         },
         ready_day=ready.note.service_date,
         booking_start=datetime.datetime.combine(
-            today + datetime.timedelta(days=2), datetime.time(10), tzinfo=cast.agency.tzinfo
+            _working_day_from(today + datetime.timedelta(days=2)),
+            datetime.time(10),
+            tzinfo=cast.agency.tzinfo,
         ),
         statuses=[],
     )
@@ -244,26 +285,29 @@ def _is_even(value: object) -> bool:
     return sum(map(ord, str(value))) % 2 == 0
 
 
-def _aim_at_an_existing_row(case: schemathesis.Case, fuzzing: Fuzzing) -> None:
-    """Random ids almost never exist; send half the valid cases to real rows so writes reach the
-    services: the row in the path, and the rows a new note or claim batch names in its body."""
+def _aim_at_an_existing_row(
+    case: schemathesis.Case, fuzzing: Fuzzing, chosen: Callable[[object], bool] = _is_even
+) -> None:
+    """Random ids almost never exist; send the `chosen` valid cases (half, by default) to real
+    rows so writes reach the services: the row in the path, and the rows a new note or claim
+    batch names in its body."""
     if case.meta is None or case.meta.generation.mode != schemathesis.GenerationMode.POSITIVE:
         return
     params = case.path_parameters
-    if params and "id" in params and _is_even(params["id"]):
+    if params and "id" in params and chosen(params["id"]):
         params["id"] = _target(case, fuzzing.existing_ids)
     body = case.body
     if case.method == "POST" and isinstance(body, dict) and _resource(case) == "plans":
         # A part hangs under a need, goal or objective of the same version: name real ones.
         action = case.path.strip("/").split("/")[-1]
         for name in ("need_id", "goal_id", "objective_id"):
-            if f"{action}/{name}" in fuzzing.plan_refs and _is_even(body.get(name)):
+            if f"{action}/{name}" in fuzzing.plan_refs and chosen(body.get(name)):
                 body[name] = fuzzing.plan_refs[f"{action}/{name}"]
     if case.method != "POST" or not isinstance(body, dict) or case.path_parameters:
         return
-    if _resource(case) in ("assessments", "plans") and _is_even(body.get("client_id")):
+    if _resource(case) in ("assessments", "plans") and chosen(body.get("client_id")):
         body["client_id"] = fuzzing.existing_refs["client_id"]
-    if _resource(case) == "notes" and _is_even(body.get("client_id")):
+    if _resource(case) == "notes" and chosen(body.get("client_id")):
         body["client_id"] = fuzzing.existing_refs["client_id"]
         if body.get("service_code_id") is not None:
             body["service_code_id"] = fuzzing.existing_refs["service_code_id"]
@@ -271,20 +315,22 @@ def _aim_at_an_existing_row(case: schemathesis.Case, fuzzing: Fuzzing) -> None:
         # template's own section keys, one decimal of mileage); test_notes_api.py tries them.
         for name in ("end_at", "sections", "mileage"):
             body.pop(name, None)
-    if _resource(case) == "communications" and _is_even(body.get("client_id")):
+    if _resource(case) == "communications" and chosen(body.get("client_id")):
         # A client the caller sees, an hour ago, with someone named; left to chance these
         # almost never agree (a time with its offset in the past, a name with its role).
         body["client_id"] = fuzzing.existing_refs["client_id"]
-        body["occurred_at"] = (fuzzing.booking_start - datetime.timedelta(days=3)).isoformat()
+        body["occurred_at"] = (
+            datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1)
+        ).isoformat()
         body["with_name"], body["with_role"] = "Fuzzing Person", "other"
         for name in ("organization_id", "person_id"):
             body.pop(name, None)
         if not str(body.get("summary", "")).strip():
             body["summary"] = "Fuzzing"
-    if _resource(case) == "claim-batches" and _is_even(body.get("payer")):
+    if _resource(case) == "claim-batches" and chosen(body.get("payer")):
         body["payer"] = fuzzing.existing_refs["payer"]
         body["service_from"] = body["service_to"] = fuzzing.ready_day.isoformat()
-    if _resource(case) == "appointments" and _is_even(body.get("kind")):
+    if _resource(case) == "appointments" and chosen(body.get("kind")):
         # One client the caller sees, an hour inside the booking window; left to chance, the
         # rest almost never agree (the client's appointment inside the block, the legs' rules).
         body["client_ids"] = [fuzzing.existing_refs["client_id"]]
@@ -311,3 +357,55 @@ def test_api_answers_every_generated_request_as_documented(
         excluded_checks=EXCLUDED_CHECKS,
     )
     fuzzing.statuses.append(response.status_code)
+
+
+def test_api_answers_as_documented_along_the_links_between_operations(fuzzing: Fuzzing) -> None:
+    """Chains of calls along the inferred links: lists and creations first (the fixture's rows
+    are what the lists return), then what they name, read, changed, signed or deleted."""
+
+    class Workflow(APIWorkflow):  # type: ignore[misc, valid-type]
+        def setup(self) -> None:
+            # Every scenario starts from the fixture's rows: what one scenario wrote is rolled
+            # back before the next, so a scenario replays the same (Hypothesis shrinks and
+            # replays them, and refuses data that depends on what an earlier one left behind).
+            self.savepoint = transaction.savepoint()
+            cache.clear()  # throttle counts
+
+        def teardown(self) -> None:
+            transaction.savepoint_rollback(self.savepoint)
+
+        def step(self, input: StepInput) -> StepOutput:
+            if input.transition is None:
+                # A scenario's first call has no earlier answer to take ids from: aim it at the
+                # fixture's rows, as the other run does, so that what follows has data to use.
+                _aim_at_an_existing_row(input.case, fuzzing, chosen=lambda _: True)
+            return super().step(input)
+
+        def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, object]:
+            return {"headers": {"Authorization": f"Bearer {fuzzing.token_for(case)}"}}
+
+        def validate_response(
+            self,
+            response: schemathesis.Response,
+            case: schemathesis.Case,
+            additional_checks: object = None,
+            **kwargs: object,
+        ) -> None:
+            fuzzing.statuses.append(response.status_code)
+            case.validate_response(
+                response,
+                checks=STATEFUL_CHECKS,
+                transport_kwargs=kwargs or None,
+                recorder=self.recorder,
+            )
+
+    Workflow.run(
+        settings=settings(
+            max_examples=STATEFUL_SCENARIOS,
+            stateful_step_count=STATEFUL_STEPS,
+            phases=[Phase.generate],
+            deadline=None,
+            derandomize=bool(os.environ.get("CI")),
+            suppress_health_check=list(HealthCheck),
+        )
+    )

@@ -8,9 +8,9 @@ next, and the matrix does not depend on the order of the walk.
 
 The rules asserted here hold whatever the matrix says: anonymous visitors never get a page
 other than the public ones; staff of another agency never get a 2xx from a route that names a
-row of the home agency; nothing answers 5xx; billing and auditors never see a Part 2 client's
-note narrative. The outcomes themselves are compared with the committed docs/ACCESS.md, so a
-change of access shows up in review; regenerate it with
+row of the home agency; nothing answers 5xx; nobody but the staff of the 42 CFR Part 2 program
+sees the narrative of the note written under it. The outcomes themselves are compared with the
+committed docs/ACCESS.md, so a change of access shows up in review; regenerate it with
 
     CASEWORK_WRITE_ACCESS_DOC=1 .venv/bin/pytest -q casework/core/tests/test_access_matrix.py
 """
@@ -55,7 +55,10 @@ NOT_AN_OBJECT = {"section", "kind", "instrument", "format", "uidb64", "token"}
 SHARED_CATALOGUES = ("v1/^instruments/",)
 # Text of the Part 2 client's note narrative (written by casework.testing.billing.draft_note).
 NARRATIVE = ("Met at home.", "Visit Tuesday.")
-NO_NARRATIVES = ("billing", "auditor")
+# The note is written under the Part 2 program by the client's case manager, who works in it:
+# everyone else, the colleague on the client's care team and the team's supervisor included, is
+# outside the program and never reads it.
+PART2_READERS = ("case_manager",)
 
 LEGEND = """\
 Each cell is `GET / POST` (the POST has an empty body and a valid CSRF token), as answered to a
@@ -76,7 +79,27 @@ team's case manager and enrolled in a 42 CFR Part 2 program.
 
 Personas (all of the home agency unless said): the client's case manager; a colleague on the
 same team; a case manager of another team; the team's supervisor; billing; an auditor; an agency
-admin; an admin and a case manager of another agency."""
+admin; an admin and a case manager of another agency.
+
+42 CFR Part 2. The client's case manager also works in the Part 2 program (on its team), and the
+note the URLs name was written under it. Its narrative is the program's record: shown to the
+case manager only. The colleague (on the client's care team), the North team's supervisor and
+the admin are outside the program: they see the note's service facts and that the narrative is
+withheld ("Part 2 record — restricted to the program's staff"), so its print page is 403 to them
+(billing reads no narratives at all; auditors no charts). The test fails if the narrative appears
+in any answer to anyone but the case manager.
+
+Why the other team's case manager gets 403 on the chart but 404 on the client's other routes:
+the chart is the one door to a chart outside one's caseload. Its 403 page offers to break the
+glass (emergency access with a reason, time-limited, audited, reviewed by a supervisor), so it
+must say which client it opens. Every other route that names the client or one of its records
+answers 404, as to someone of another agency: a second door would only let staff probe which
+records exist. Once the glass is broken, the client's routes open as for the care team.
+
+Auditors read the audit log and change nothing: every write they send is refused (403, or 404
+where the row is not theirs to see), their own password, two-factor device, sessions and API
+tokens aside (`test_auditors_change_nothing.py`). They may read the staff and program lists of
+the API: auditing who did what needs to know who is who."""
 
 
 @dataclass(frozen=True)
@@ -95,13 +118,21 @@ def _outcome(response: HttpResponse) -> str:
 
 
 def _part2_enrolment(cast: Cast) -> None:
-    """The client is admitted to a 42 CFR Part 2 (substance-use) program of the agency."""
+    """The client is admitted to a 42 CFR Part 2 (substance-use) program of the agency, and the
+    client's case manager works in it too: the note the walk signs is the program's record."""
+    import datetime
+
     from casework.clients.models import Episode
     from casework.core.models import Program
+    from casework.testing.factories import TeamFactory, add_to_team
 
     program = Program.objects.create(agency=cast.agency, name="SUD outpatient", is_part2=True)
+    add_to_team(cast.case_manager, TeamFactory(agency=cast.agency, name="SUD", program=program))
     Episode.objects.create(
-        agency=cast.agency, client=cast.client, program=program, admitted_on=cast.agency.today()
+        agency=cast.agency,
+        client=cast.client,
+        program=program,
+        admitted_on=cast.agency.today() - datetime.timedelta(days=30),
     )
 
 
@@ -150,10 +181,10 @@ def _broken_rules(route: Route, persona: str, method: str, response: HttpRespons
         broken.append(f"{where}: {code} to an anonymous visitor")
     if persona in OUTSIDERS and _names_a_home_row(route) and answered:
         broken.append(f"{where}: {code} for a row of another agency")
-    if persona in NO_NARRATIVES and method == "get" and not response.streaming:
+    if persona not in PART2_READERS and not response.streaming:
         body = response.content.decode(errors="replace")
         if any(text in body for text in NARRATIVE):
-            broken.append(f"{where}: the Part 2 client's note narrative was shown")
+            broken.append(f"{where}: the Part 2 program's note narrative was shown")
     return broken
 
 
