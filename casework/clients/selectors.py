@@ -139,20 +139,20 @@ def _search_by_name(
     # Candidates must match the longest word (the most selective); ranking checks the rest.
     anchor = max(query_tokens, key=len)
     keys = NameKey.objects.filter(agency_id=agency_id, key__in=search.query_keys(anchor))
-    if not whole_agency:
-        # A caseload is small: narrowing the keys to it first keeps others' namesakes from
-        # filling the candidate list. For the whole agency the same filter would hash every
-        # client; the visibility filter below applies anyway.
-        keys = keys.filter(client_id__in=visible.values("id"))
-    candidate_ids = (
-        keys.values("client_id")
-        .annotate(hits=Count("*"))
-        .order_by("-hits")
-        .values_list("client_id", flat=True)[:CANDIDATE_LIMIT]
-    )
+    in_scope = keys.filter(client_id__in=visible.values("id"))
+    if whole_agency:
+        # Narrowing to "visible clients" hashes every client of the agency, so try the keys
+        # alone first; only when they fill the list could discharged or merged namesakes have
+        # taken the places of clients in scope.
+        candidate_ids = _most_matched(keys)
+        if len(candidate_ids) == CANDIDATE_LIMIT:
+            candidate_ids = _most_matched(in_scope)
+    else:
+        # A caseload is small: narrowed to it first, other teams' namesakes never crowd it out.
+        candidate_ids = _most_matched(in_scope)
     # Plain tuples: ranking needs two columns, and a model instance per candidate (hundreds
     # for a common surname) would cost more than the ranking itself.
-    candidates = visible.filter(id__in=list(candidate_ids)).values_list("id", "search_name")
+    candidates = visible.filter(id__in=candidate_ids).values_list("id", "search_name")
     scored = sorted(
         (
             (search.rank(query_tokens, search_name.split()), search_name, pk)
@@ -163,6 +163,16 @@ def _search_by_name(
     best_ids = [pk for score, _, pk in scored if score > 0][:limit]
     by_id = {c.pk: c for c in _with_list_columns(visible.filter(id__in=best_ids), today)}
     return [by_id[pk] for pk in best_ids if pk in by_id]
+
+
+def _most_matched(keys: QuerySet[NameKey]) -> list[int]:
+    """Clients by how many of the query's keys they share, at most CANDIDATE_LIMIT."""
+    return list(
+        keys.values("client_id")
+        .annotate(hits=Count("*"))
+        .order_by("-hits")
+        .values_list("client_id", flat=True)[:CANDIDATE_LIMIT]
+    )
 
 
 def find_possible_duplicates(

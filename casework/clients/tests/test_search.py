@@ -169,11 +169,26 @@ def test_namesakes_outside_a_caseload_do_not_crowd_out_the_case_managers_own(
 def test_a_whole_agency_search_reads_the_name_keys_without_listing_every_client(
     cast: Cast, smith: Client
 ) -> None:
-    # Narrowing the keys to "visible clients" would read every client of the agency
-    # (docs/PERFORMANCE.md); for an agency-wide role the keys alone pick the candidates.
+    # Narrowing the keys to "visible clients" (a subquery) would read every client of the
+    # agency (docs/PERFORMANCE.md); for an agency-wide role each key hit joins its own client.
     with CaptureQueriesContext(connection) as queries:
         found = client_search(user=cast.admin, query="Smtih").clients
     assert smith in found
     key_queries = [q["sql"] for q in queries if "clients_namekey" in q["sql"]]
     assert key_queries
-    assert all("clients_client" not in sql for sql in key_queries)
+    assert all("IN (SELECT" not in sql.upper() for sql in key_queries)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("status", [Client.Status.DISCHARGED, Client.Status.MERGED])
+def test_namesakes_no_longer_served_do_not_crowd_out_an_active_client_for_the_agency(
+    cast: Cast, smith: Client, monkeypatch: pytest.MonkeyPatch, status: str
+) -> None:
+    for _ in range(12):
+        ClientFactory(
+            agency=cast.agency, legal_first_name="Jonathan", legal_last_name="Smith", status=status
+        )
+    monkeypatch.setattr("casework.clients.selectors.CANDIDATE_LIMIT", 10)
+    assert smith in client_search(user=cast.admin, query="Smith").clients
+    if status == Client.Status.MERGED:
+        assert smith in client_search(user=cast.admin, query="Smith", include_inactive=True).clients
