@@ -16,6 +16,7 @@ from __future__ import annotations
 import html
 import io
 import os
+import random
 import re
 import struct
 import unicodedata
@@ -62,6 +63,9 @@ STORED_NAME = re.compile(r"documents/\d{4}/\d{2}/[0-9a-f]{32}\.(pdf|jpg|png|webp
 A_PDF = pdf_bytes()
 A_PNG = image_bytes("PNG")
 A_JPEG = image_bytes("JPEG")
+
+# Seeded: test ids are made from the bytes, and every xdist worker must collect the same ones.
+NOISE = random.Random(2026)
 
 
 # -- Posting by hand --------------------------------------------------------------------------
@@ -277,13 +281,13 @@ TOO_LARGE = "This image is too large to show"
     ("name", "content", "why"),
     [
         ("empty.pdf", b"", "The file is empty"),
-        ("random.pdf", os.urandom(2048), NOT_A_DOCUMENT),
-        ("random.png", os.urandom(2048), NOT_A_DOCUMENT),
-        ("random.jpg", os.urandom(2048), NOT_A_DOCUMENT),
-        ("noise", os.urandom(64), NOT_A_DOCUMENT),
+        ("random.pdf", NOISE.randbytes(2048), NOT_A_DOCUMENT),
+        ("random.png", NOISE.randbytes(2048), NOT_A_DOCUMENT),
+        ("random.jpg", NOISE.randbytes(2048), NOT_A_DOCUMENT),
+        ("noise", NOISE.randbytes(64), NOT_A_DOCUMENT),
         ("truncated.pdf", A_PDF[: len(A_PDF) // 2], DAMAGED_PDF),
         ("header-only.pdf", b"%PDF-1.7\n", DAMAGED_PDF),
-        ("pdf-then-garbage.pdf", b"%PDF-1.4\n" + os.urandom(4096), DAMAGED_PDF),
+        ("pdf-then-garbage.pdf", b"%PDF-1.4\n" + NOISE.randbytes(4096), DAMAGED_PDF),
         ("encrypted.pdf", encrypted_pdf(), "protected with a password"),
         ("script.pdf", pdf_with_open_action(), ACTIVE_PDF),
         ("attachment.pdf", pdf_with_attachment(), ACTIVE_PDF),
@@ -313,7 +317,7 @@ TOO_LARGE = "This image is too large to show"
             ),
             ACTIVE_PDF,
         ),
-        ("png-then-garbage.png", A_PNG[:40] + os.urandom(512), "This image is damaged"),
+        ("png-then-garbage.png", A_PNG[:40] + NOISE.randbytes(512), "This image is damaged"),
         ("bomb.png", png_declaring(100_000, 100_000), TOO_LARGE),
         ("wide.png", png_declaring(2**31 - 1, 1), TOO_LARGE),
         # 2 KB whose 100 frames each fill an 81-megapixel canvas: decoding them to check them
