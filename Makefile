@@ -61,7 +61,7 @@ test: lint types migrations-check test-sqlite test-postgres faults
 # PostgreSQL cluster it makes itself (docs/RELIABILITY.md).
 faults: install
 	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null; then \
-		$(BIN)/python reliability/faults.py; \
+		timeout -k 30 900 $(BIN)/python reliability/faults.py; \
 	elif [ -n "$$CI" ]; then echo "PostgreSQL's server programs (initdb) are missing; CI needs them." >&2; exit 1; \
 	else echo "PostgreSQL's server programs (initdb) are not installed: skipping the fault scripts."; fi
 

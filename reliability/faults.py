@@ -31,6 +31,7 @@ import signal
 import sys
 import tempfile
 import time
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 
@@ -98,7 +99,12 @@ def main() -> int:
     except ClusterError as error:
         print(f"SETUP FAILED: {error}", file=sys.stderr)
         return 2
+    except Exception:
+        traceback.print_exc()
+        report.failures.append("the harness itself failed (traceback above)")
     finally:
+        # A second TERM must not cut the clean-up short: it ends the processes and the cluster.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         if run is not None:
             run.close()
         if not args.keep and not report.failures:

@@ -29,7 +29,7 @@ from harness import (
 
 SIGN_NOTES = 24  # drafts signed at once in "sign"
 LOAD_NOTES = 4  # drafts autosaved under load in "postgres"
-AFTER_RESTART = 3.0  # seconds of load watched after each PostgreSQL restart
+AFTER_RESTART = 6.0  # seconds of load watched after each PostgreSQL restart
 REMINDERS = 40  # clients owed a text reminder in "worker"
 NO_SHOWS = 60  # no-shows the hourly rules pass acts on in "worker"
 TWILIO = {"sid": "ACfaults0000000000000000000000000", "token": "faults-token"}
@@ -164,17 +164,20 @@ class Run:
         self.worker = None
 
     def close(self) -> None:
-        for proc in (self.web, self.worker):
-            if proc is not None and proc.alive:
-                proc.kill()
-        self.sms.close()
-        from django.conf import settings
+        """End everything started; the cluster is destroyed even when a step before it fails."""
+        try:
+            for proc in (self.web, self.worker):
+                if proc is not None and proc.alive:
+                    proc.kill()
+            self.sms.close()
+            from django.conf import settings
 
-        if settings.configured:
-            from django.db import connections
+            if settings.configured:
+                from django.db import connections
 
-            connections.close_all()
-        self.cluster.destroy()
+                connections.close_all()
+        finally:
+            self.cluster.destroy()
 
     # --- set-up -------------------------------------------------------------------------------
 

@@ -106,10 +106,24 @@ def _sha256(uploaded: UploadedFile) -> str:
 
 
 # What a PDF can carry that runs, or drops a file, on the computer of whoever opens it: scripts,
-# actions that start a program, files packed inside, embedded media. A scan, a letter or a form
-# someone filled in has none; printing to PDF ("Save as PDF") leaves them out.
+# actions that start a program or send the form elsewhere, files packed inside (with or without
+# their optional /Type), XFA forms, embedded media. A scan or a letter has none. Fillable forms
+# made in Acrobat often carry small field-formatting scripts, so they are refused too: printing
+# to PDF ("Save as PDF") keeps what was filled in and leaves the scripts out, as the message says.
 ACTIVE_PDF_NAMES = frozenset(
-    {"/JS", "/JavaScript", "/Launch", "/EmbeddedFile", "/EmbeddedFiles", "/RichMedia", "/GoToE"}
+    {
+        "/JS",
+        "/JavaScript",
+        "/Launch",
+        "/SubmitForm",
+        "/EmbeddedFile",
+        "/EmbeddedFiles",
+        "/EF",
+        "/FileAttachment",
+        "/XFA",
+        "/RichMedia",
+        "/GoToE",
+    }
 )
 MAX_PDF_OBJECTS = 100_000  # far beyond a scanned or written document
 
