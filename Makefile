@@ -34,7 +34,7 @@ demo: install
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check casework e2e bench
+	$(BIN)/ruff format --check casework e2e bench reliability
 
 types: install
 	CASEWORK_TESTING=1 $(BIN)/mypy casework
