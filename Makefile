@@ -46,7 +46,7 @@ migrations-check: install
 # production engine) when it is reachable, else here on SQLite. Everything else runs on both.
 test-sqlite: install
 	@if $(PG_REACHABLE); then echo "SQLite run: the browser tests run in the PostgreSQL run"; \
-		$(BIN)/pytest -q -n 2 --durations=15 --ignore=e2e; \
+		$(BIN)/pytest -q -n 2 --durations=15 -m "not e2e"; \
 	else $(BIN)/pytest -q -n 2 --durations=15; fi
 
 test-postgres: install
