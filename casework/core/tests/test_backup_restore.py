@@ -54,6 +54,13 @@ def _signed_notes(cast: Cast) -> list[int]:
     return ids
 
 
+def _on_live_database(sql: str) -> Any:
+    """The first row of `sql` on the test database itself (the original of a backup)."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return cursor.fetchone()
+
+
 def _row_counts(execute: Callable[[str], Any], tables: list[str]) -> dict[str, int]:
     return {table: int(execute(f'SELECT count(*) FROM "{table}"')[0]) for table in tables}  # noqa: S608 - table names from the schema
 
@@ -182,13 +189,7 @@ def test_backup_sqlite_command_copies_the_running_database(cast: Cast, tmp_path:
     assert "integrity ok" in out.getvalue()
     assert not dest.with_name(dest.name + ".partial").exists()
     tables = connection.introspection.table_names()
-    with connection.cursor() as cursor:
-
-        def live(sql: str) -> Any:
-            cursor.execute(sql)
-            return cursor.fetchone()
-
-        expected = _row_counts(live, tables)
+    expected = _row_counts(_on_live_database, tables)
     copy = sqlite3.connect(dest)
     assert _row_counts(lambda sql: copy.execute(sql).fetchone(), tables) == expected
     assert expected[AuditEvent._meta.db_table] > 0 and expected[NOTES] == 3
@@ -273,14 +274,8 @@ def test_pg_dump_restored_into_a_fresh_database_is_the_same(cast: Cast, tmp_path
         )
         assert result.returncode == 0, result.stderr
         tables = connection.introspection.table_names()
-        with connection.cursor() as cursor:
-
-            def live(sql: str) -> Any:
-                cursor.execute(sql)
-                return cursor.fetchone()
-
-            expected = _row_counts(live, tables)
-            signed = live(SIGNED_CHECKSUM)
+        expected = _row_counts(_on_live_database, tables)
+        signed = _on_live_database(SIGNED_CHECKSUM)
         with psycopg.connect(_url(db, restored), autocommit=True) as copy:
             got = _row_counts(lambda sql: copy.execute(sql).fetchone(), tables)  # type: ignore[arg-type]
             assert got == expected
