@@ -16,11 +16,16 @@ from casework.core import access
 from casework.core.models import User
 
 
-def assessments_visible(user: User) -> QuerySet[Assessment]:
-    """Assessments of clients the user may see; drafts only to their author."""
-    return Assessment.objects.filter(
-        agency_id=access.agency_id_of(user), client__in=access.visible_clients(user)
-    ).filter(~Q(status=Assessment.Status.DRAFT) | Q(author=user))
+def assessments_visible(user: User, client_id: int | None = None) -> QuerySet[Assessment]:
+    """Assessments of clients the user may see, or of the one client given; drafts only to
+    their author."""
+    if client_id is not None:
+        rows = access.of_visible_client(user, Assessment.objects.all(), client_id)
+    else:
+        rows = Assessment.objects.filter(
+            agency_id=access.agency_id_of(user), client__in=access.visible_clients(user)
+        )
+    return rows.filter(~Q(status=Assessment.Status.DRAFT) | Q(author=user))
 
 
 def assessment_or_404(user: User, assessment_id: int | str) -> Assessment:
@@ -37,8 +42,7 @@ def assessment_or_404(user: User, assessment_id: int | str) -> Assessment:
 
 def client_assessments(*, user: User, client_id: int, limit: int = 20) -> list[Assessment]:
     return list(
-        assessments_visible(user)
-        .filter(client_id=client_id)
+        assessments_visible(user, client_id)
         .select_related("author")
         .order_by("-administered_on", "-id")[:limit]
     )
@@ -47,9 +51,8 @@ def client_assessments(*, user: User, client_id: int, limit: int = 20) -> list[A
 def signed_scores(*, user: User, client_id: int, instrument: str) -> list[Assessment]:
     """Signed assessments with a total, oldest first, for the trend."""
     return list(
-        assessments_visible(user)
+        assessments_visible(user, client_id)
         .filter(
-            client_id=client_id,
             instrument=instrument,
             status=Assessment.Status.SIGNED,
             total__isnull=False,

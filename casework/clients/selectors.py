@@ -237,10 +237,9 @@ def client_chart(*, user: User, client_id: int | str) -> Chart:
     if user.agency is None:
         raise Http404("No such client.")
     today = user.agency.today()
-    chart_rows = (
-        access.visible_clients(user)
-        .select_related("agency", "merged_into")
-        .prefetch_related(
+
+    def with_chart_contents(rows: QuerySet[Client]) -> QuerySet[Client]:
+        return rows.select_related("agency", "merged_into").prefetch_related(
             "phones",
             "emergency_contacts",
             "identifiers",
@@ -256,9 +255,9 @@ def client_chart(*, user: User, client_id: int | str) -> Chart:
                 ).select_related("staff"),
             ),
         )
-    )
+
     try:
-        client = chart_rows.get(pk=int(client_id))
+        client = access.visible_client(user, int(client_id), with_chart_contents)
     except (ValueError, Client.DoesNotExist):
         raise Http404("No such client.") from None
     care_team = list(client.care_team.all())
@@ -266,9 +265,8 @@ def client_chart(*, user: User, client_id: int | str) -> Chart:
     timeline = list(
         TimelineEvent.objects.filter(client=client).select_related("actor")[:TIMELINE_LENGTH]
     )
-    in_scope = access.clients_in_scope(user).filter(pk=client.pk).exists()
     grant = None
-    if not in_scope:
+    if access.opened_by_grant(user, client.pk):
         grant = BreakGlassAccess.objects.filter(
             user=user, client=client, expires_at__gt=timezone.now()
         ).first()

@@ -42,7 +42,7 @@ AGENCY_WIDE_ROLES = (Role.AGENCY_ADMIN, Role.BILLING)
 
 # Facts about the person asking that one page reads several times (their team, their
 # emergency grants), kept for the length of one request only: RequestIdMiddleware sets it.
-scope_memo: contextvars.ContextVar[dict[tuple[str, int], Any] | None] = contextvars.ContextVar(
+scope_memo: contextvars.ContextVar[dict[tuple[Any, ...], Any] | None] = contextvars.ContextVar(
     "casework_scope_memo", default=None
 )
 # The directory organisation whose system is reading, when an API token made for one is used
@@ -52,7 +52,7 @@ outside_reader: contextvars.ContextVar[int | None] = contextvars.ContextVar(
 )
 
 
-def _remembered(key: tuple[str, int], compute: Callable[[], T]) -> T:
+def _remembered(key: tuple[Any, ...], compute: Callable[[], T]) -> T:
     memo = scope_memo.get()
     if memo is None:
         return compute()
@@ -149,6 +149,47 @@ def visible_clients(user: User) -> QuerySet[Client]:
     )
 
 
+def sees_client(user: User, client_id: int) -> bool:
+    """Whether the client is in `visible_clients`: asked once per request, however many parts
+    of a page (the chart's cards) read that client's records."""
+    return _remembered(
+        _seen_key(user, client_id), lambda: visible_clients(user).filter(pk=client_id).exists()
+    )
+
+
+def _seen_key(user: User, client_id: int) -> tuple[Any, ...]:
+    return ("sees", user.pk, outside_reader.get(), client_id)
+
+
+def visible_client(
+    user: User,
+    client_id: int,
+    shape: Callable[[QuerySet[Client]], QuerySet[Client]] = lambda rows: rows,
+) -> Client:
+    """One client from `visible_clients` (`shape` adds what a page prefetches); raises
+    Client.DoesNotExist. Later reads of this client's records in the same request then skip the
+    scope's subquery (`of_visible_client`)."""
+    client = shape(visible_clients(user)).get(pk=client_id)
+    _remembered(_seen_key(user, client.pk), lambda: True)
+    return client
+
+
+def of_visible_client(user: User, rows: QuerySet[M], client_id: int) -> QuerySet[M]:
+    """The rows (notes, plans, ...) of one client, or none when the user may not see that
+    client: the same answer as filtering by `visible_clients`, with a plain equality instead
+    of the scope's subquery in every card of the chart."""
+    if not sees_client(user, int(client_id)):
+        return rows.none()
+    return rows.filter(agency_id=agency_id_of(user), client_id=client_id)
+
+
+def opened_by_grant(user: User, client_id: int) -> bool:
+    """Whether the user sees this client only through a break-the-glass grant."""
+    if user.has_role(*AGENCY_WIDE_ROLES) or client_id not in _granted_client_ids(user):
+        return False
+    return not clients_in_scope(user).filter(pk=client_id).exists()
+
+
 def _granted_client_ids(user: User) -> list[int]:
     """Clients the user holds an unexpired break-the-glass grant to."""
     from casework.clients.models import BreakGlassAccess
@@ -188,7 +229,7 @@ def _released_to_outside_reader(clients: QuerySet[Client]) -> QuerySet[Client]:
 def client_or_404(user: User, client_id: int | str) -> Client:
     """The client if the user may see it; 404 otherwise, so outsiders learn nothing."""
     try:
-        return visible_clients(user).get(pk=int(client_id))
+        return visible_client(user, int(client_id))
     except (ValueError, TypeError, visible_clients(user).model.DoesNotExist):
         raise Http404("No such client.") from None
 

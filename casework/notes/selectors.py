@@ -9,8 +9,11 @@ from casework.core.models import Role, User
 from casework.notes.models import Addendum, Note, QuickPhrase
 
 
-def notes_visible(user: User) -> QuerySet[Note]:
-    """Notes about clients the user may see (narratives are a separate question: may_read_narratives)."""
+def notes_visible(user: User, client_id: int | None = None) -> QuerySet[Note]:
+    """Notes about clients the user may see, or about the one client given (narratives are a
+    separate question: may_read_narratives)."""
+    if client_id is not None:
+        return access.of_visible_client(user, Note.objects.all(), client_id)
     return Note.objects.filter(
         agency_id=access.agency_id_of(user), client__in=access.visible_clients(user)
     )
@@ -35,8 +38,7 @@ def note_or_404(user: User, note_id: int | str) -> Note:
 def client_notes(*, user: User, client_id: int, limit: int = 50) -> list[Note]:
     """The client's notes, newest first, with what the chart's note list shows."""
     return list(
-        notes_visible(user)
-        .filter(client_id=client_id)
+        notes_visible(user, client_id)
         .filter(~Q(status=Note.Status.DRAFT) | Q(author=user))
         .select_related("author", "service_code")
         .order_by("-service_date", "-start_at", "-id")[:limit]

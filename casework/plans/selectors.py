@@ -21,8 +21,11 @@ from casework.plans.models import (
 )
 
 
-def plans_visible(user: User) -> QuerySet[ServicePlan]:
-    """Plans (drafts included: they are written together) of clients the user may see."""
+def plans_visible(user: User, client_id: int | None = None) -> QuerySet[ServicePlan]:
+    """Plans (drafts included: they are written together) of clients the user may see, or of
+    the one client given."""
+    if client_id is not None:
+        return access.of_visible_client(user, ServicePlan.objects.all(), client_id)
     return ServicePlan.objects.filter(
         agency_id=access.agency_id_of(user), client__in=access.visible_clients(user)
     )
@@ -119,7 +122,7 @@ def _not_superseded(plans: QuerySet[ServicePlan]) -> QuerySet[ServicePlan]:
 
 def client_plan_card(*, user: User, client: Client) -> PlanCard:
     """The chart's plan section, in a fixed number of queries whatever the plan's size."""
-    plans = list(plans_with_content(_not_superseded(plans_visible(user).filter(client=client))))
+    plans = list(plans_with_content(_not_superseded(plans_visible(user, client.pk))))
     draft = next((p for p in plans if not p.is_signed), None)
     current = next((p for p in plans if p.is_signed), None)
     if current is not None:
@@ -243,7 +246,10 @@ def plans_due_for(*, user: User, within_days: int = 14) -> list[PlanDue]:
         .exclude(status=Client.Status.MERGED)
         .select_related("agency")
     }
-    plans = _not_superseded(plans_visible(user).filter(client_id__in=list(clients)))
+    # Plans of clients already found visible: no second trip through access.
+    plans = _not_superseded(
+        ServicePlan.objects.filter(agency_id=user.agency.pk, client_id__in=list(clients))
+    )
     review_due: dict[int, datetime.date] = {}
     drafts: dict[int, int] = {}
     for plan_id, client_id, status, due_on in plans.values_list(

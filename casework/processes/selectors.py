@@ -22,9 +22,12 @@ HEAVY = ("state", "definition__bpmn")
 HEAVY_VIA_INSTANCE = ("instance__state", "instance__definition__bpmn")
 
 
-def instances_visible(user: User) -> QuerySet[ProcessInstance]:
+def instances_visible(user: User, client_id: int | None = None) -> QuerySet[ProcessInstance]:
+    """Processes of clients the user may see, or of the one client given."""
     if not access.may_read_narratives(user):
         return ProcessInstance.objects.none()
+    if client_id is not None:
+        return access.of_visible_client(user, ProcessInstance.objects.all(), client_id)
     return ProcessInstance.objects.filter(client__in=access.visible_clients(user))
 
 
@@ -61,8 +64,8 @@ def client_process_card(*, user: User, client: Client) -> list[CardRow] | None:
         return None
     open_steps = ProcessStep.objects.filter(status=ProcessStep.Status.OPEN).select_related("owner")
     instances = (
-        instances_visible(user)
-        .filter(client=client, status__in=OPEN)
+        instances_visible(user, client.pk)
+        .filter(status__in=OPEN)
         .select_related("definition", "owner")
         .defer(*HEAVY)
         .prefetch_related(Prefetch("steps", queryset=open_steps, to_attr="open_steps"))
@@ -72,8 +75,7 @@ def client_process_card(*, user: User, client: Client) -> list[CardRow] | None:
 
 def client_processes(*, user: User, client: Client) -> list[ProcessInstance]:
     return list(
-        instances_visible(user)
-        .filter(client=client)
+        instances_visible(user, client.pk)
         .select_related("definition", "owner")
         .defer(*HEAVY)
         .annotate(open_count=Count("steps", filter=Q(steps__status=ProcessStep.Status.OPEN)))

@@ -452,33 +452,42 @@ class CoverSection:
 
 
 def _cover_sections(user: User, now: datetime.datetime, limit: int | None) -> list[CoverSection]:
-    """My day of each colleague the user covers for now (at most COVERED_SHOWN of them, each
-    a fixed number of queries), narrowed to the clients the user may see."""
-    assert user.agency is not None
-    sections = []
+    """My day of each colleague the user covers for now (at most COVERED_SHOWN of them)."""
+    return [
+        cover_section(user, coverage, now, limit)
+        for coverage in collaboration.covering_now(user=user, now=now)
+    ]
+
+
+def cover_or_404(user: User, coverage_id: int, now: datetime.datetime) -> Coverage:
+    """A cover the user gives right now; 404 for anyone else's, or one over or not started."""
     for coverage in collaboration.covering_now(user=user, now=now):
-        absent = coverage.absent
-        theirs = my_day(
-            user=absent, now=now, everything=True, with_cover=False, kinds=COVERED_KINDS
-        )
-        items = theirs.items
-        named = {item.client.pk for item in items if item.client is not None}
-        visible = set(
-            access.visible_clients(user).filter(pk__in=named).values_list("pk", flat=True)
-        )
-        items = [item for item in items if item.client is None or item.client.pk in visible]
-        first = items if limit is None else items[:limit]
-        sections.append(
-            CoverSection(
-                coverage=coverage,
-                absent=absent,
-                until=collaboration.last_day(coverage, user.agency.tzinfo),
-                appointments=theirs.appointments,
-                items=first,
-                more=len(items) - len(first),
-            )
-        )
-    return sections
+        if coverage.pk == coverage_id:
+            return coverage
+    raise Http404("No such cover.")
+
+
+def cover_section(
+    user: User, coverage: Coverage, now: datetime.datetime, limit: int | None
+) -> CoverSection:
+    """The absent colleague's My day (a fixed number of queries), narrowed to the clients the
+    user may see."""
+    assert user.agency is not None
+    theirs = my_day(
+        user=coverage.absent, now=now, everything=True, with_cover=False, kinds=COVERED_KINDS
+    )
+    named = {item.client.pk for item in theirs.items if item.client is not None}
+    visible = set(access.visible_clients(user).filter(pk__in=named).values_list("pk", flat=True))
+    items = [item for item in theirs.items if item.client is None or item.client.pk in visible]
+    first = items if limit is None else items[:limit]
+    return CoverSection(
+        coverage=coverage,
+        absent=coverage.absent,
+        until=collaboration.last_day(coverage, user.agency.tzinfo),
+        appointments=theirs.appointments,
+        items=first,
+        more=len(items) - len(first),
+    )
 
 
 @dataclass

@@ -3,6 +3,7 @@ from django.urls import path
 from casework.worklist import views
 
 urlpatterns = [
+    path("covering/<int:coverage_id>/", views.my_day_cover, name="my_day_cover"),
     path("tasks/new/", views.task_new, name="task_new"),
     path("tasks/<int:task_id>/", views.task_detail, name="task_detail"),
     path("tasks/<int:task_id>/done/", views.task_done, name="task_done"),

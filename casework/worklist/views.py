@@ -11,9 +11,11 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
+from casework.coordination import selectors_collaboration as collaboration
 from casework.core import access
 from casework.core.audit import audit_reads
 from casework.core.models import Role, User
@@ -70,31 +72,30 @@ def _task_form(request: HttpRequest, user: User, data: object = None) -> TaskFor
 @login_required
 @require_safe
 def my_day(request: HttpRequest) -> HttpResponse:
-    """The page that opens on sign-in: today's appointments, then everything else, ranked."""
+    """The page that opens on sign-in: today's appointments, then everything else, ranked.
+    The day of a colleague the user covers for follows on its own request (`my_day_cover`),
+    so that the user's own day is on screen first."""
     user = _member(request)
     day = selectors.my_day(
-        user=user, everything=request.GET.get("show") == "all", limit=FIRST_ITEMS
+        user=user,
+        everything=request.GET.get("show") == "all",
+        limit=FIRST_ITEMS,
+        with_cover=False,
     )
     client_ids = {item.client.pk for item in day.items if item.client is not None}
-    client_ids |= {
-        item.client.pk for cover in day.covering for item in cover.items if item.client is not None
-    }
     audit_reads(actor=user, client_ids=sorted(client_ids), section="my_day")
-    # A group may hold clients the user may not see: name only the visible ones.
-    appointments = entries_for(user, day.appointments, audited=frozenset(client_ids))
+    assert user.agency is not None
     covering = [
-        {
-            "section": cover,
-            "appointments": entries_for(user, cover.appointments, audited=frozenset(client_ids)),
-        }
-        for cover in day.covering
+        {"coverage": coverage, "until": collaboration.last_day(coverage, user.agency.tzinfo)}
+        for coverage in collaboration.covering_now(user=user)
     ]
     return render(
         request,
         "worklist/my_day.html",
         {
             "day": day,
-            "appointments": appointments,
+            # A group may hold clients the user may not see: name only the visible ones.
+            "appointments": entries_for(user, day.appointments, audited=frozenset(client_ids)),
             "covering": covering,
             "today": day.today,
             "may_add_tasks": access.may_write_notes(user),
@@ -102,6 +103,29 @@ def my_day(request: HttpRequest) -> HttpResponse:
             "my_clients": day.caseload,
             "agency_credentials": agency_credentials_expiring(user=user, today=day.today),
             "supervises": user.has_role(Role.SUPERVISOR, Role.AGENCY_ADMIN),
+        },
+    )
+
+
+@login_required
+@require_safe
+def my_day_cover(request: HttpRequest, coverage_id: int) -> HttpResponse:
+    """The day of a colleague the user covers for: their appointments and what needs doing
+    for their clients. My day loads it into its section; on its own it is a page."""
+    user = _member(request)
+    now = timezone.now()
+    coverage = selectors.cover_or_404(user, coverage_id, now)
+    section = selectors.cover_section(user, coverage, now, limit=FIRST_ITEMS)
+    client_ids = {item.client.pk for item in section.items if item.client is not None}
+    audit_reads(actor=user, client_ids=sorted(client_ids), section="my_day_cover")
+    template = "worklist/_cover_day.html" if request.htmx else "worklist/cover_day.html"  # type: ignore[attr-defined]
+    return render(
+        request,
+        template,
+        {
+            "section": section,
+            "appointments": entries_for(user, section.appointments, audited=frozenset(client_ids)),
+            "today": now.astimezone(user.agency.tzinfo).date(),  # type: ignore[union-attr]
         },
     )
 

@@ -13,7 +13,7 @@ from casework.coordination import services_collaboration as services
 from casework.coordination.errors import CoordinationError
 from casework.coordination.models import Coverage
 from casework.core import access
-from casework.core.models import Role
+from casework.core.models import AuditEvent, Role
 from casework.testing.factories import UserFactory
 from casework.testing.personas import Cast
 from casework.worklist import selectors as worklist
@@ -77,9 +77,31 @@ def test_cover_gives_the_covering_person_the_caseload_and_the_absent_persons_day
     assert section.absent == cast.case_manager and section.until == today + 4 * DAY
     assert f"task:{task.pk}" in {item.key for item in section.items}
     assert f"task:{task.pk}" not in {item.key for item in day.items}  # theirs, not the user's
-    page = http_as(cast.other_team_cm).get("/").content.decode()
+    http = http_as(cast.other_team_cm)
+    page = http.get("/").content.decode()
     assert f"Covering for {cast.case_manager.full_name} until" in page
-    assert "Bring the lease" in page
+    # Their day follows the user's own, on its own request (htmx), or as a page of its own.
+    link = f'hx-get="/my-day/covering/{coverage.pk}/"'
+    assert link in page and "Bring the lease" not in page
+    fragment = http.get(f"/my-day/covering/{coverage.pk}/", HTTP_HX_REQUEST="true")
+    assert "Bring the lease" in fragment.content.decode()
+    assert "<html" not in fragment.content.decode()
+    whole = http.get(f"/my-day/covering/{coverage.pk}/").content.decode()
+    assert "<h1>Covering for" in whole and "Bring the lease" in whole
+    audited = AuditEvent.objects.filter(actor_id=cast.other_team_cm.pk, client_id=cast.client.pk)
+    assert audited.filter(detail__contains="my_day_cover").exists()
+
+
+def test_only_the_covering_person_opens_the_absent_persons_day_while_the_cover_lasts(
+    cast: Cast, http_as: Any
+) -> None:
+    coverage = _cover(cast)
+    url = f"/my-day/covering/{coverage.pk}/"
+    assert http_as(cast.other_team_cm).get(url).status_code == 200
+    for someone in (cast.colleague, cast.supervisor, cast.case_manager, cast.outsider_cm):
+        assert http_as(someone).get(url).status_code == 404, someone
+    services.coverage_end(coverage=coverage, by=cast.supervisor)
+    assert http_as(cast.other_team_cm).get(url).status_code == 404
 
 
 def test_cover_that_is_over_or_not_started_gives_nothing(cast: Cast, http_as: Any) -> None:

@@ -94,3 +94,67 @@ def test_client_or_404_hides_existence(cast: Cast) -> None:
     for bad in (cast.outsider_client.pk, 999999, "abc", None):
         with pytest.raises(Http404):
             access.client_or_404(cast.case_manager, bad)  # type: ignore[arg-type]
+
+
+@pytest.mark.django_db
+def test_one_clients_rows_follow_visible_clients_for_every_persona(cast: Cast) -> None:
+    """`of_visible_client` (the chart's cards) answers as filtering by `visible_clients` does."""
+    everyone = (
+        cast.case_manager,
+        cast.colleague,
+        cast.other_team_cm,
+        cast.supervisor,
+        cast.admin,
+        cast.billing,
+        cast.auditor,
+        cast.outsider_admin,
+    )
+    for user in everyone:
+        for client in (cast.client, cast.other_client, cast.outsider_client):
+            rows = access.of_visible_client(user, CareTeamMember.objects.all(), client.pk)
+            scoped = CareTeamMember.objects.filter(
+                client__in=access.visible_clients(user), client=client
+            )
+            assert set(rows) == set(scoped), (user.email, client.pk)
+
+
+@pytest.mark.django_db
+def test_what_one_request_learned_about_a_client_stays_with_that_user_and_request(
+    cast: Cast,
+) -> None:
+    token = access.scope_memo.set({})
+    try:
+        assert access.visible_client(cast.case_manager, cast.client.pk) == cast.client
+        assert access.sees_client(cast.case_manager, cast.client.pk)
+        # Another person in the same request, and a client the user does not see, ask anew.
+        assert not access.sees_client(cast.other_team_cm, cast.client.pk)
+        assert not access.sees_client(cast.outsider_admin, cast.client.pk)
+        with pytest.raises(Client.DoesNotExist):
+            access.visible_client(cast.case_manager, cast.other_client.pk)
+        assert not access.sees_client(cast.case_manager, cast.other_client.pk)
+        assert not access.of_visible_client(
+            cast.case_manager, CareTeamMember.objects.all(), cast.other_client.pk
+        ).exists()
+    finally:
+        access.scope_memo.reset(token)
+    # The next request starts again: the assignment ended meanwhile, so the client is gone.
+    CareTeamMember.objects.filter(client=cast.client).update(end_on=cast.agency.today())
+    token = access.scope_memo.set({})
+    try:
+        assert not access.sees_client(cast.case_manager, cast.client.pk)
+    finally:
+        access.scope_memo.reset(token)
+
+
+@pytest.mark.django_db
+def test_a_chart_opened_by_break_the_glass_is_marked_so_and_others_are_not(cast: Cast) -> None:
+    from casework.clients.services import break_glass_open
+
+    assert not access.opened_by_grant(cast.case_manager, cast.client.pk)
+    break_glass_open(client=cast.other_client, by=cast.case_manager, reason="Crisis call at night")
+    assert access.opened_by_grant(cast.case_manager, cast.other_client.pk)
+    assert not access.opened_by_grant(cast.case_manager, cast.client.pk)
+    assert not access.opened_by_grant(cast.admin, cast.other_client.pk)
+    assert access.of_visible_client(
+        cast.case_manager, CareTeamMember.objects.all(), cast.other_client.pk
+    ).exists()
