@@ -307,7 +307,7 @@ def make_sessions(people: list[Any]) -> dict[int, str]:
         request = factory.post("/login/")
         request.session = SessionStore()
         request.user = AnonymousUser()
-        login(request, person, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, person, backend="casework.core.backends.StaffBackend")
         device = confirmed_device(person)
         if device is not None:
             otp_login(request, device)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from typing import Any
 
 import pytest
 from django.contrib.auth.hashers import make_password
@@ -277,3 +278,18 @@ def test_each_sign_out_is_recorded_once(cast: Cast) -> None:
     http.post("/logout/")
     logouts = AuditEvent.objects.filter(actor_id=cast.case_manager.pk, action="logout")
     assert logouts.count() == 2
+
+
+@pytest.mark.django_db
+def test_the_signed_in_user_comes_with_their_agency_and_a_deactivated_one_does_not_come(
+    cast: Cast, django_assert_num_queries: Any
+) -> None:
+    from casework.core.backends import StaffBackend
+
+    with django_assert_num_queries(1):
+        user = StaffBackend().get_user(cast.case_manager.pk)
+        assert user is not None and user.agency == cast.agency
+    cast.colleague.is_active = False
+    cast.colleague.save()
+    assert StaffBackend().get_user(cast.colleague.pk) is None
+    assert StaffBackend().get_user(0) is None
