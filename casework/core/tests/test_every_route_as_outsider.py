@@ -12,7 +12,7 @@ import pytest
 from django.test import Client as HttpClient
 
 from casework.testing.personas import Cast, sign_in
-from casework.testing.routes import PUBLIC, Route, all_routes, url_for
+from casework.testing.routes import PUBLIC, Route, all_routes, route_values, url_for
 
 
 def _assert_processes_untouched(cast: Cast) -> None:
@@ -48,13 +48,16 @@ def _assert_coordination_untouched(cast: Cast) -> None:
     assert Handoff.objects.get(from_staff=cast.case_manager).acknowledged_at is None
 
 
-def _secrets(cast: Cast) -> list[str]:
+def _secrets(cast: Cast, route: Route, who: str) -> list[str]:
     client = cast.client
-    return [client.legal_last_name, client.record_number, client.legal_first_name]
+    names = [client.legal_last_name, client.legal_first_name]
+    if who == "auditor" and route.name == "audit_log":
+        return names  # the log names the record each event was about, never the person
+    return [*names, client.record_number]
 
 
 def _assert_nothing_leaks(body: str, cast: Cast, route: Route, who: str) -> None:
-    for secret in _secrets(cast):
+    for secret in _secrets(cast, route, who):
         assert secret not in body, f"{route.name} leaked client data to {who}"
 
 
@@ -66,10 +69,11 @@ def test_every_route_is_walked(cast: Cast) -> None:
 
 @pytest.mark.django_db
 def test_anonymous_visitors_get_the_sign_in_page_or_a_refusal(cast: Cast) -> None:
+    known = route_values(cast)
     for route in all_routes():
         if route.name in PUBLIC:
             continue
-        url = url_for(route, cast)
+        url = url_for(route, cast, known)
         for method in ("get", "post"):
             response = getattr(HttpClient(), method)(url)
             assert response.status_code in (302, 401, 403, 404, 405), (
@@ -91,10 +95,11 @@ def test_anonymous_visitors_get_the_sign_in_page_or_a_refusal(cast: Cast) -> Non
 @pytest.mark.parametrize("persona", ["outsider_admin", "outsider_cm", "other_team_cm", "auditor"])
 def test_outsiders_never_see_the_clients_data(cast: Cast, persona: str) -> None:
     user = getattr(cast, persona)
+    known = route_values(cast)
     for route in all_routes():
         if route.name in PUBLIC:
             continue
-        url = url_for(route, cast)
+        url = url_for(route, cast, known)
         http = sign_in(HttpClient(), user)  # afresh: some routes (sign out) end the session
         for method in ("get", "post"):
             response = getattr(http, method)(url)
