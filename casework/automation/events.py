@@ -11,6 +11,7 @@ from casework.assessments.models import Assessment
 from casework.automation.engine import Event
 from casework.automation.models import AutomationRun, Trigger
 from casework.clients.models import Client
+from casework.core import access
 from casework.core.models import Agency
 from casework.notes.models import NotableEvent, Note
 from casework.schedule.models import Appointment, AppointmentClient
@@ -27,7 +28,11 @@ def _local_day(value: datetime.datetime, agency: Agency) -> datetime.date:
 
 
 def hospital_stay(note: Note, *, occurred_at: datetime.datetime | None = None) -> Event | None:
+    """A hospital stay or ER visit a signed note records; none from a 42 CFR Part 2 program's
+    note, whose content the rules' tasks and emails would carry outside the program."""
     if note.status != Note.Status.SIGNED or not HOSPITAL_EVENTS & set(note.events or []):
+        return None
+    if note.program_id in access.part2_program_ids(note.agency_id):
         return None
     labels = " and ".join(
         str(NotableEvent(e).label).lower() for e in note.events if e in HOSPITAL_EVENTS

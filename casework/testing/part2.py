@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import Any
 
 from casework.clients.models import CareTeamMember, Episode
 from casework.coordination.models import Document
@@ -41,9 +42,17 @@ class Part2World:
 
 
 def signed_note(
-    *, author: User, cast: Cast, world: Billable, day: datetime.date, text: str, hour: int = 10
+    *,
+    author: User,
+    cast: Cast,
+    world: Billable,
+    day: datetime.date,
+    text: str,
+    hour: int = 10,
+    facts: dict[str, Any] | None = None,
 ) -> Note:
-    """A billable note with `text` as its narrative, signed by its author."""
+    """A billable note with `text` as its narrative (and `facts` such as its medication
+    answer and events), signed by its author."""
     start_at = local(day, hour, agency=cast.agency)
     note = note_create(
         client=cast.client,
@@ -60,7 +69,10 @@ def signed_note(
     note = note_save_draft(
         note=note,
         by=author,
-        data={"sections": {"data": text, "assessment": "Stable.", "plan": "Weekly."}},
+        data={
+            "sections": {"data": text, "assessment": "Stable.", "plan": "Weekly."},
+            **(facts or {}),
+        },
         expected_version=note.version,
     )
     return note_sign(note=note, by=author, attest=True, late_reason="Test.").note

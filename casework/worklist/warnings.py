@@ -17,7 +17,8 @@ The rules and their defaults (an agency changes them on /warnings/rules/):
   program's contact standard applies instead when it is stricter.
 - PHQ-9 rise: the latest signed PHQ-9 is N points or more above the one before it (N = 5).
 - PHQ-9 item 9: the latest signed PHQ-9 answers item 9 above "Not at all" (no threshold).
-- medication, ER or hospital, housing lost: what a signed note recorded (no threshold).
+- medication, ER or hospital, housing lost: what a signed note recorded (no threshold), except
+  the notes of a 42 CFR Part 2 program, which only the program's staff may read.
 """
 
 from __future__ import annotations
@@ -336,13 +337,17 @@ def _phq9(client_ids: list[int], rules: dict[str, Rule]) -> list[Finding]:
 def _from_notes(
     client_ids: list[int], rules: dict[str, Rule], now: datetime.datetime
 ) -> list[Finding]:
-    """What signed notes recorded: medications stopped or not taken, ER, hospital, housing (1 query)."""
+    """What signed notes recorded: medications stopped or not taken, ER, hospital, housing (1 query).
+
+    A 42 CFR Part 2 program's notes are left out: a warning is shown to everyone on the chart,
+    and would tell staff outside the program what only the program may read."""
     rows = (
         Note.objects.filter(
             client_id__in=client_ids,
             status=Note.Status.SIGNED,
             signed_at__gte=now - NOTE_LOOKBACK,
         )
+        .exclude(program__is_part2=True)
         .filter(~Q(medication_adherence="") | ~Q(events=[]))
         .values("id", "client_id", "service_date", "medication_adherence", "events")
         .order_by("service_date", "id")

@@ -321,3 +321,40 @@ def test_the_part2_rule_costs_a_fixed_number_of_queries_for_a_page_of_notes(
     notes = list(Note.objects.filter(client=cast.client))
     with django_assert_max_num_queries(6):  # type: ignore[operator]
         access.note_narratives_withheld(cast.case_manager, notes)
+
+
+def test_early_warnings_and_automation_leave_the_part2_programs_notes_out(
+    cast: Cast, world: Part2World
+) -> None:
+    """A warning or an automated task is read by everyone on the chart: what a Part 2 note
+    recorded (a stopped medication, an ER visit) must not reach them that way."""
+    from casework.automation.events import hospital_stay
+    from casework.worklist import warnings
+    from casework.worklist.models import ClientWarning
+
+    day = cast.agency.today() - datetime.timedelta(days=1)
+    worry = {"medication_adherence": "stopped", "events": ["er_visit"]}
+
+    def note_by(author: User, hour: int) -> Note:
+        return signed_note(
+            author=author,
+            cast=cast,
+            world=world.billable,
+            day=day,
+            text="Seen.",
+            hour=hour,
+            facts=worry,
+        )
+
+    part2 = note_by(world.counselor, 13)
+    assert part2.program == world.program and part2.events == ["er_visit"]
+    warnings.evaluate_client(client_id=cast.client.pk)
+    from_notes = ClientWarning.objects.filter(client=cast.client, evidence_key__startswith="note:")
+    assert not from_notes.exists()
+    assert hospital_stay(part2) is None
+
+    other = note_by(cast.case_manager, 15)
+    warnings.evaluate_client(client_id=cast.client.pk)
+    assert {w.evidence_key for w in from_notes} == {f"note:{other.pk}"}
+    assert {w.kind for w in from_notes} == {"medication", "er_or_hospital"}
+    assert hospital_stay(other) is not None
