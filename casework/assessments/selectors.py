@@ -96,8 +96,7 @@ def _current_programs(user: User, client_ids: list[int], today: datetime.date) -
         & (Q(episodes__discharged_on__isnull=True) | Q(episodes__discharged_on__gt=today)),
     )
     rows = (
-        access.visible_clients(user)
-        .filter(pk__in=client_ids)
+        access.visible_among(user, client_ids)
         .annotate(current=current)
         .values("pk", "status", "created_at", "current__program_id", "current__admitted_on")
     )

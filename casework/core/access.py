@@ -174,6 +174,17 @@ def visible_client(
     return client
 
 
+def visible_among(user: User, client_ids: list[int]) -> QuerySet[Client]:
+    """Of these clients, those the user may see: read without the scope's subquery when every
+    one of them was already proven visible in this request (the chart's client)."""
+    from casework.clients.models import Client
+
+    memo = scope_memo.get() or {}
+    if client_ids and all(memo.get(_seen_key(user, pk)) is True for pk in client_ids):
+        return Client.objects.filter(agency_id=agency_id_of(user), pk__in=client_ids)
+    return visible_clients(user).filter(pk__in=client_ids)
+
+
 def of_visible_client(user: User, rows: QuerySet[M], client_id: int) -> QuerySet[M]:
     """The rows (notes, plans, ...) of one client, or none when the user may not see that
     client: the same answer as filtering by `visible_clients`, with a plain equality instead

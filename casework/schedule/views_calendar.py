@@ -100,6 +100,15 @@ def entries_for(
 ) -> list[Entry]:
     """Wrap appointments for display and audit the reading of every client named (unless
     `audited` already), in a fixed number of queries."""
+    entries = appointment_entries(user, appointments)
+    named = {client.pk for entry in entries for client in entry.clients}
+    audit_reads(actor=user, client_ids=sorted(named - audited), section="schedule")
+    return entries
+
+
+def appointment_entries(user: User, appointments: Iterable[Appointment]) -> list[Entry]:
+    """Appointments for display, naming only the clients the user may see (one query); the
+    caller audits the names shown."""
     appointments = list(appointments)
     all_ids = {c.pk for a in appointments for c in a.clients.all()}
     visible = (
@@ -111,7 +120,6 @@ def entries_for(
     for a in appointments:
         shown = [c for c in a.clients.all() if c.pk in visible]
         entries.append(Entry(a, shown, len(a.clients.all()) - len(shown)))
-    audit_reads(actor=user, client_ids=sorted(visible - audited), section="schedule")
     return entries
 
 

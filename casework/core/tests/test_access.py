@@ -158,3 +158,18 @@ def test_a_chart_opened_by_break_the_glass_is_marked_so_and_others_are_not(cast:
     assert access.of_visible_client(
         cast.case_manager, CareTeamMember.objects.all(), cast.other_client.pk
     ).exists()
+
+
+@pytest.mark.django_db
+def test_clients_among_ids_are_those_visible_whether_proven_before_or_not(cast: Cast) -> None:
+    ids = [cast.client.pk, cast.other_client.pk, cast.outsider_client.pk]
+    token = access.scope_memo.set({})
+    try:
+        assert set(access.visible_among(cast.case_manager, ids)) == {cast.client}
+        access.visible_client(cast.case_manager, cast.client.pk)
+        assert list(access.visible_among(cast.case_manager, [cast.client.pk])) == [cast.client]
+        # Proven for one person, not for another; one unproven id among them asks the scope.
+        assert not access.visible_among(cast.other_team_cm, [cast.client.pk]).exists()
+        assert set(access.visible_among(cast.case_manager, ids)) == {cast.client}
+    finally:
+        access.scope_memo.reset(token)
