@@ -38,9 +38,11 @@ def _rule_runs() -> int:
 
 def scenario_worker(run: Run) -> None:
     from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
 
     from casework.automation import tasks
     from casework.automation.models import ClientReminder
+    from casework.core.jobs import ABANDONED_AFTER, WORKER_LOST
 
     name = "worker"
     if run.worker is None:
@@ -83,6 +85,11 @@ def scenario_worker(run: Run) -> None:
     ClientReminder.objects.filter(pk__in=stuck).update(
         claimed_at=timezone.now() - datetime.timedelta(minutes=16)
     )
+    # The two jobs the killed workers held stay RUNNING; six hours pass for them too.
+    held = list(DBTaskResult.objects.filter(status="RUNNING").values_list("pk", flat=True))
+    DBTaskResult.objects.filter(pk__in=held).update(
+        started_at=timezone.now() - ABANDONED_AFTER - datetime.timedelta(minutes=1)
+    )
     run.sms.hold_from = 0
     run.start_worker()
     reminders_task = tasks.send_client_reminders.enqueue()
@@ -92,6 +99,16 @@ def scenario_worker(run: Run) -> None:
     )
     run.check(name, "the next worker run finishes, successfully", finished)
     run.report.note("the next worker run finished")
+    fresh_db()
+    closed = DBTaskResult.objects.filter(
+        pk__in=held, status="FAILED", exception_class_path=WORKER_LOST
+    ).count()
+    run.check(
+        name,
+        "the jobs the killed workers held are closed by the next hourly run",
+        len(held) == 2 == closed and not DBTaskResult.objects.filter(status="RUNNING").exists(),
+        f"{closed} of {len(held)} closed",
+    )
     _reminder_checks(run, name, stuck)
     _rule_checks(run, name)
 

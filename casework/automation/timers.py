@@ -17,6 +17,7 @@ it was made.
 from __future__ import annotations
 
 import datetime
+import logging
 from collections import defaultdict
 from dataclasses import replace
 
@@ -31,6 +32,7 @@ from casework.billing.models import Authorization
 from casework.billing.selectors.catalogue import authorizations_with_usage
 from casework.clients.models import Client
 from casework.coordination.models import Consent
+from casework.core import jobs
 from casework.core.models import Agency
 from casework.notes.models import Note
 from casework.plans.models import ServicePlan
@@ -38,6 +40,8 @@ from casework.processes.models import ProcessInstance
 from casework.schedule.models import Appointment, AppointmentClient
 
 DEFAULT_DAYS = 14
+logger = logging.getLogger(__name__)
+
 SWEEP_BACK = datetime.timedelta(days=2)
 SWEPT = (
     Trigger.NO_SHOW,
@@ -246,7 +250,11 @@ def run_agency(*, agency: Agency, now: datetime.datetime | None = None) -> int:
 
 
 def run_time_triggers(*, now: datetime.datetime | None = None, agency_id: int | None = None) -> int:
-    """Every agency with an active rule (or one agency); returns how many runs were logged."""
+    """Every agency with an active rule (or one agency); returns how many runs were logged.
+    Jobs abandoned by a killed worker are closed first (`jobs.fail_abandoned_jobs`)."""
+    abandoned = jobs.fail_abandoned_jobs(now=now)
+    if abandoned:
+        logger.warning("Closed %d job(s) abandoned by a killed task worker.", abandoned)
     agencies = Agency.objects.filter(
         pk__in=AutomationRule.objects.filter(is_active=True).values("agency_id")
     ).order_by("pk")
