@@ -11,7 +11,6 @@ from casework.assessments.models import Assessment
 from casework.automation.engine import Event
 from casework.automation.models import AutomationRun, Trigger
 from casework.clients.models import Client
-from casework.core import access
 from casework.core.models import Agency
 from casework.notes.models import NotableEvent, Note
 from casework.schedule.models import Appointment, AppointmentClient
@@ -32,7 +31,7 @@ def hospital_stay(note: Note, *, occurred_at: datetime.datetime | None = None) -
     note, whose content the rules' tasks and emails would carry outside the program."""
     if note.status != Note.Status.SIGNED or not HOSPITAL_EVENTS & set(note.events or []):
         return None
-    if note.program_id in access.part2_program_ids(note.agency_id):
+    if note.program is not None and note.program.is_part2:
         return None
     labels = " and ".join(
         str(NotableEvent(e).label).lower() for e in note.events if e in HOSPITAL_EVENTS
@@ -116,7 +115,11 @@ def event_for(
 ) -> Event | None:
     """The event a queued job stands for, read from its record now; None if it no longer holds."""
     if trigger == Trigger.HOSPITAL_STAY:
-        note = Note.objects.filter(pk=subject_id, client_id=client_id).first()
+        note = (
+            Note.objects.filter(pk=subject_id, client_id=client_id)
+            .select_related("program")
+            .first()
+        )
         return hospital_stay(note) if note is not None else None
     if trigger == Trigger.NO_SHOW:
         appointment = Appointment.objects.filter(pk=subject_id).first()

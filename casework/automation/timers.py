@@ -192,9 +192,11 @@ def _swept_events(agency: Agency, now: datetime.datetime, triggers: set[str]) ->
             if event is not None:
                 found.append(event)
     if Trigger.HOSPITAL_STAY in triggers:
-        notes = Note.objects.filter(
-            agency=agency, status=Note.Status.SIGNED, signed_at__gte=since
-        ).exclude(events=[])
+        notes = (
+            Note.objects.filter(agency=agency, status=Note.Status.SIGNED, signed_at__gte=since)
+            .exclude(events=[])
+            .select_related("program")
+        )
         for note in notes.order_by("pk"):
             event = events.hospital_stay(note, occurred_at=note.signed_at)
             if event is not None:

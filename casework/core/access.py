@@ -168,7 +168,9 @@ def visible_client(
 ) -> Client:
     """One client from `visible_clients` (`shape` adds what a page prefetches); raises
     Client.DoesNotExist. Later reads of this client's records in the same request then skip the
-    scope's subquery (`of_visible_client`)."""
+    scope's subquery (`of_visible_client`). The answer holds for the rest of the request: a
+    view that removes someone's access (ends a care-team row, a cover) must not go on to read
+    that client's records for them in the same request."""
     client = shape(visible_clients(user)).get(pk=client_id)
     _remembered(_seen_key(user, client.pk), lambda: True)
     return client

@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.vary import vary_on_headers
 
 from casework.coordination import selectors_collaboration as collaboration
 from casework.core import access
@@ -119,6 +120,7 @@ def _audit_shown(
 
 @login_required
 @require_safe
+@vary_on_headers("HX-Request")  # the fragment and the page share the address
 def my_day_cover(request: HttpRequest, coverage_id: int) -> HttpResponse:
     """The day of a colleague the user covers for: their appointments and what needs doing
     for their clients. My day loads it into its section; on its own it is a page."""

@@ -14,7 +14,7 @@ from casework.coordination.errors import CoordinationError
 from casework.coordination.models import Coverage
 from casework.core import access
 from casework.core.models import AuditEvent, Role
-from casework.testing.factories import UserFactory
+from casework.testing.factories import ClientFactory, UserFactory, assign
 from casework.testing.personas import Cast
 from casework.worklist import selectors as worklist
 from casework.worklist import services as tasks
@@ -90,6 +90,28 @@ def test_cover_gives_the_covering_person_the_caseload_and_the_absent_persons_day
     assert "<h1>Covering for" in whole and "Bring the lease" in whole
     audited = AuditEvent.objects.filter(actor_id=cast.other_team_cm.pk, client_id=cast.client.pk)
     assert audited.filter(detail__contains="my_day_cover").exists()
+
+
+def test_the_absent_persons_day_names_only_clients_the_covering_person_may_see(
+    cast: Cast, http_as: Any
+) -> None:
+    """Cover opens the absent person's caseload, not everything their own team sees."""
+    teammates_client = ClientFactory(agency=cast.agency, legal_last_name="Okonkwo-Teamonly")
+    assign(teammates_client, cast.colleague)  # the absent person's teammate's client
+    for client, title in ((cast.client, "Bring the lease"), (teammates_client, "Call Okonkwo")):
+        tasks.task_create(
+            assignee=cast.case_manager, title=title, by=cast.case_manager, client=client
+        )
+    coverage = _cover(cast)
+    page = (
+        http_as(cast.other_team_cm)
+        .get(f"/my-day/covering/{coverage.pk}/", HTTP_HX_REQUEST="true")
+        .content.decode()
+    )
+    assert "Bring the lease" in page
+    assert "Call Okonkwo" not in page and "Okonkwo-Teamonly" not in page
+    audited = AuditEvent.objects.filter(actor_id=cast.other_team_cm.pk)
+    assert not audited.filter(client_id=teammates_client.pk).exists()
 
 
 def test_only_the_covering_person_opens_the_absent_persons_day_while_the_cover_lasts(

@@ -173,3 +173,24 @@ def test_clients_among_ids_are_those_visible_whether_proven_before_or_not(cast: 
         assert set(access.visible_among(cast.case_manager, ids)) == {cast.client}
     finally:
         access.scope_memo.reset(token)
+
+
+@pytest.mark.django_db
+def test_what_a_person_may_see_is_not_reused_for_an_outside_system_reading_as_them(
+    cast: Cast,
+) -> None:
+    """An API token made for an outside organisation reads only clients with a release to it."""
+    token = access.scope_memo.set({})
+    try:
+        access.visible_client(cast.admin, cast.client.pk)
+        reader = access.outside_reader.set(987654)  # an organisation with no release
+        try:
+            assert not access.sees_client(cast.admin, cast.client.pk)
+            assert not access.of_visible_client(
+                cast.admin, CareTeamMember.objects.all(), cast.client.pk
+            ).exists()
+        finally:
+            access.outside_reader.reset(reader)
+        assert access.sees_client(cast.admin, cast.client.pk)
+    finally:
+        access.scope_memo.reset(token)

@@ -358,3 +358,32 @@ def test_early_warnings_and_automation_leave_the_part2_programs_notes_out(
     assert {w.evidence_key for w in from_notes} == {f"note:{other.pk}"}
     assert {w.kind for w in from_notes} == {"medication", "er_or_hospital"}
     assert hospital_stay(other) is not None
+
+
+def test_warnings_raised_from_part2_notes_before_the_rule_are_removed(
+    cast: Cast, world: Part2World
+) -> None:
+    """worklist/0007: what earlier versions raised from a Part 2 note stops showing."""
+    import importlib
+
+    from django.apps import apps
+
+    from casework.worklist.models import ClientWarning
+
+    removal = importlib.import_module(
+        "casework.worklist.migrations.0007_part2_note_warnings_removed"
+    )
+    for note in (world.part2_note, world.other_note):
+        ClientWarning.objects.create(
+            agency=cast.agency,
+            client=cast.client,
+            kind="er_or_hospital",
+            evidence="Note of 2 Dec: emergency-room visit",
+            evidence_key=f"note:{note.pk}",
+        )
+    ClientWarning.objects.create(
+        agency=cast.agency, client=cast.client, kind="no_contact", evidence="…", evidence_key="x"
+    )
+    removal.remove_part2_note_warnings(apps, None)
+    kept = set(ClientWarning.objects.values_list("evidence_key", flat=True))
+    assert kept == {f"note:{world.other_note.pk}", "x"}
