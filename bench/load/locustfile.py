@@ -65,6 +65,12 @@ class Form:
         return [k for k, _ in self.fields] + [k for k in self.options if k not in dict(self.fields)]
 
 
+def form_error(page: str) -> str:
+    """The first message a refused form shows (synthetic data only), for the failure report."""
+    found = re.search(r'class="error-summary".*?<li>(.*?)</li>', page, re.S)
+    return re.sub(r"<[^>]+>|\s+", " ", found.group(1)).strip()[:160] if found else "no message"
+
+
 class FormParser(HTMLParser):
     """The forms of a page with their current values (checked boxes, selected options)."""
 
@@ -324,14 +330,19 @@ class CaseManager(Staff):
         form.set("end_time", f"{hour + 1:02d}:{quarter}")
         form.set("place_type", "client_home")
         form.set("purpose", "Monthly home visit")
-        booked = self.post(
-            "/schedule/new/", "/schedule/new/ (book)", form.fields, expect=(302, 400)
-        )
-        if booked.status_code == 400 and "confirm_conflicts" in booked.text:
+        with self.client.post(
+            "/schedule/new/",
+            name="/schedule/new/ (book)",
+            data=form.fields,
+            allow_redirects=False,
+            catch_response=True,
+        ) as booked:
+            clash = booked.status_code == 400 and "confirm_conflicts" in booked.text
+            if booked.status_code != 302 and not clash:
+                booked.failure(f"{booked.status_code}: {form_error(booked.text)}")
+        if clash:
             fields = [*form.fields, ("confirm_conflicts", "on")]
             booked = self.post("/schedule/new/", "/schedule/new/ (book, clash confirmed)", fields)
-        elif booked.status_code == 400:
-            booked.failure("400 without a clash to confirm")
         location = booked.headers.get("Location", "")
         if re.fullmatch(r"/schedule/\d+/", location):
             self.get(location, "/schedule/[id]/")

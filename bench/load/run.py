@@ -60,7 +60,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--wait", default="10,30", help="Think time between a person's actions, min,max seconds."
     )
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes.")
-    parser.add_argument("--threads", type=int, default=2, help="gunicorn threads per worker.")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="gunicorn threads per worker (1, as the README's production command).",
+    )
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument(
         "--database-url", default="postgres://postgres@127.0.0.1:5432/casework_load"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+from collections.abc import Iterator
 
 import pytest
 
@@ -11,6 +13,16 @@ from casework.core import access
 from casework.core.models import User
 from casework.testing.factories import ClientFactory, UserFactory, assign
 from casework.testing.personas import Cast
+
+
+@contextlib.contextmanager
+def one_request() -> Iterator[None]:
+    """What the request middleware does around a view: a fresh memo of who sees what."""
+    token = access.scope_memo.set({})
+    try:
+        yield
+    finally:
+        access.scope_memo.reset(token)
 
 
 def visible(user: User) -> set[Client]:
@@ -122,8 +134,7 @@ def test_one_clients_rows_follow_visible_clients_for_every_persona(cast: Cast) -
 def test_what_one_request_learned_about_a_client_stays_with_that_user_and_request(
     cast: Cast,
 ) -> None:
-    token = access.scope_memo.set({})
-    try:
+    with one_request():
         assert access.visible_client(cast.case_manager, cast.client.pk) == cast.client
         assert access.sees_client(cast.case_manager, cast.client.pk)
         # Another person in the same request, and a client the user does not see, ask anew.
@@ -135,15 +146,10 @@ def test_what_one_request_learned_about_a_client_stays_with_that_user_and_reques
         assert not access.of_visible_client(
             cast.case_manager, CareTeamMember.objects.all(), cast.other_client.pk
         ).exists()
-    finally:
-        access.scope_memo.reset(token)
     # The next request starts again: the assignment ended meanwhile, so the client is gone.
     CareTeamMember.objects.filter(client=cast.client).update(end_on=cast.agency.today())
-    token = access.scope_memo.set({})
-    try:
+    with one_request():
         assert not access.sees_client(cast.case_manager, cast.client.pk)
-    finally:
-        access.scope_memo.reset(token)
 
 
 @pytest.mark.django_db
@@ -163,16 +169,13 @@ def test_a_chart_opened_by_break_the_glass_is_marked_so_and_others_are_not(cast:
 @pytest.mark.django_db
 def test_clients_among_ids_are_those_visible_whether_proven_before_or_not(cast: Cast) -> None:
     ids = [cast.client.pk, cast.other_client.pk, cast.outsider_client.pk]
-    token = access.scope_memo.set({})
-    try:
+    with one_request():
         assert set(access.visible_among(cast.case_manager, ids)) == {cast.client}
         access.visible_client(cast.case_manager, cast.client.pk)
         assert list(access.visible_among(cast.case_manager, [cast.client.pk])) == [cast.client]
         # Proven for one person, not for another; one unproven id among them asks the scope.
         assert not access.visible_among(cast.other_team_cm, [cast.client.pk]).exists()
         assert set(access.visible_among(cast.case_manager, ids)) == {cast.client}
-    finally:
-        access.scope_memo.reset(token)
 
 
 @pytest.mark.django_db
@@ -180,8 +183,7 @@ def test_what_a_person_may_see_is_not_reused_for_an_outside_system_reading_as_th
     cast: Cast,
 ) -> None:
     """An API token made for an outside organisation reads only clients with a release to it."""
-    token = access.scope_memo.set({})
-    try:
+    with one_request():
         access.visible_client(cast.admin, cast.client.pk)
         reader = access.outside_reader.set(987654)  # an organisation with no release
         try:
@@ -192,5 +194,3 @@ def test_what_a_person_may_see_is_not_reused_for_an_outside_system_reading_as_th
         finally:
             access.outside_reader.reset(reader)
         assert access.sees_client(cast.admin, cast.client.pk)
-    finally:
-        access.scope_memo.reset(token)
