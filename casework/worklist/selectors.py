@@ -473,9 +473,7 @@ def cover_section(
     """The absent colleague's My day (a fixed number of queries), narrowed to the clients the
     user may see."""
     assert user.agency is not None
-    theirs = my_day(
-        user=coverage.absent, now=now, everything=True, with_cover=False, kinds=COVERED_KINDS
-    )
+    theirs = my_day(user=coverage.absent, now=now, everything=True, kinds=COVERED_KINDS)
     named = {item.client.pk for item in theirs.items if item.client is not None}
     visible = set(access.visible_clients(user).filter(pk__in=named).values_list("pk", flat=True))
     items = [item for item in theirs.items if item.client is None or item.client.pk in visible]
@@ -552,7 +550,7 @@ def my_day(
     now: datetime.datetime | None = None,
     everything: bool = False,
     limit: int | None = None,
-    with_cover: bool = True,
+    with_cover: bool = False,
     kinds: frozenset[str] | None = None,
 ) -> MyDay:
     """Everything for My day, ranked, in a fixed number of queries; `limit` keeps the first

@@ -79,10 +79,7 @@ def my_day(request: HttpRequest) -> HttpResponse:
     so that the user's own day is on screen first."""
     user = _member(request)
     day = selectors.my_day(
-        user=user,
-        everything=request.GET.get("show") == "all",
-        limit=FIRST_ITEMS,
-        with_cover=False,
+        user=user, everything=request.GET.get("show") == "all", limit=FIRST_ITEMS
     )
     # A group may hold clients the user may not see: name only the visible ones.
     appointments = appointment_entries(user, day.appointments)

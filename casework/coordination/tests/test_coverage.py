@@ -72,7 +72,7 @@ def test_cover_gives_the_covering_person_the_caseload_and_the_absent_persons_day
     assert coverage.ends_at.astimezone(cast.agency.tzinfo).date() == today + 5 * DAY
 
     assert _sees(cast.other_team_cm, cast)
-    day = worklist.my_day(user=cast.other_team_cm)
+    day = worklist.my_day(user=cast.other_team_cm, with_cover=True)
     [section] = day.covering
     assert section.absent == cast.case_manager and section.until == today + 4 * DAY
     assert f"task:{task.pk}" in {item.key for item in section.items}
@@ -144,7 +144,7 @@ def test_cover_that_is_over_or_not_started_gives_nothing(cast: Cast, http_as: An
             created_by=cast.supervisor,
         )
     assert not _sees(cast.other_team_cm, cast)
-    assert worklist.my_day(user=cast.other_team_cm).covering == []
+    assert worklist.my_day(user=cast.other_team_cm, with_cover=True).covering == []
     assert (
         http_as(cast.other_team_cm).get(f"/clients/{cast.client.pk}/comments/").status_code == 404
     )
@@ -158,7 +158,7 @@ def test_ending_cover_early_takes_the_caseload_back(cast: Cast, http_as: Any) ->
     coverage.refresh_from_db()
     assert coverage.ends_at <= timezone.now()
     assert not _sees(cast.other_team_cm, cast)
-    assert worklist.my_day(user=cast.other_team_cm).covering == []
+    assert worklist.my_day(user=cast.other_team_cm, with_cover=True).covering == []
     # Ending it again changes nothing.
     assert services.coverage_end(coverage=coverage, by=cast.case_manager) == coverage
 

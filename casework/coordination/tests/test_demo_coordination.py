@@ -106,7 +106,7 @@ def test_my_day_of_the_walkthrough_case_manager_shows_coordination() -> None:
     agency = _demo().agency
     casey = _login(agency, "casemanager")
     now = datetime.datetime.combine(DAY, datetime.time(12), tzinfo=agency.tzinfo)
-    day = my_day(user=casey, now=now, everything=True)
+    day = my_day(user=casey, now=now, everything=True, with_cover=True)
     kinds = {item.kind for item in day.items}
     assert {"release", "mention"} <= kinds
     assert [s.absent.email.split("@")[0] for s in day.covering] == ["taylor"]

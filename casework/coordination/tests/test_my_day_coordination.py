@@ -123,7 +123,7 @@ def test_my_day_runs_the_same_queries_for_one_as_for_ten_coordination_items(
     _coordination(cast, 9)
     assert _queries_for_my_day(http) == small
 
-    day = worklist.my_day(user=cast.case_manager)
+    day = worklist.my_day(user=cast.case_manager, with_cover=True)
     kinds = [item.kind for item in day.items]
     assert kinds.count("mention") == 10
     assert kinds.count("release") == 10
