@@ -455,7 +455,8 @@ class World:
         """`n` case managers in teams of TEAM_SIZE, each team with a supervisor."""
         from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 
-        from casework.core.models import Role, StaffRole, Team, TeamMembership, User
+        from casework.clients.scale import staff_in_teams
+        from casework.core.models import User
 
         def person(kind: str, i: int) -> Any:
             return User(
@@ -469,36 +470,14 @@ class World:
                 work_ends=datetime.time(0),
             )
 
-        teams_needed = -(-n // TEAM_SIZE)
-        managers = User.objects.bulk_create([person("cm", i) for i in range(n)], batch_size=BATCH)
-        bosses = User.objects.bulk_create(
-            [person("sup", i) for i in range(teams_needed)], batch_size=BATCH
+        return staff_in_teams(
+            self.agency,
+            self.program,
+            "Bench",
+            [person("cm", i) for i in range(n)],
+            lambda i: person("sup", i),
+            team_size=TEAM_SIZE,
         )
-        teams = Team.objects.bulk_create(
-            [
-                Team(agency=self.agency, name=f"Bench team {i}", program=self.program)
-                for i in range(teams_needed)
-            ]
-        )
-        StaffRole.objects.bulk_create(
-            [StaffRole(agency=self.agency, user=u, role=Role.CASE_MANAGER) for u in managers]
-            + [StaffRole(agency=self.agency, user=u, role=Role.SUPERVISOR) for u in bosses],
-            batch_size=BATCH,
-        )
-        TeamMembership.objects.bulk_create(
-            [
-                TeamMembership(agency=self.agency, team=teams[i // TEAM_SIZE], user=u)
-                for i, u in enumerate(managers)
-            ]
-            + [
-                TeamMembership(
-                    agency=self.agency, team=t, user=u, kind=TeamMembership.Kind.SUPERVISOR
-                )
-                for t, u in zip(teams, bosses, strict=True)
-            ],
-            batch_size=BATCH,
-        )
-        return managers
 
     def rest_of_agency(self, total: int, weeks: int) -> dict[str, int]:
         """Clients up to `total` in the agency, under other case managers, with a light history:

@@ -260,29 +260,45 @@ def _case_managers(s: _Setting, n: int) -> list[User]:
             npi=_npi(f"2{i:08d}") if kind == "cm" else "",
         )
 
-    teams_needed = -(-n // TEAM_SIZE)
-    managers = User.objects.bulk_create([person("cm", i) for i in range(n)], batch_size=BATCH)
+    return staff_in_teams(
+        s.agency,
+        s.program,
+        "Scale",
+        [person("cm", i) for i in range(n)],
+        lambda i: person("sup", i),
+    )
+
+
+def staff_in_teams(
+    agency: Agency,
+    program: Program,
+    name: str,
+    managers: list[User],
+    supervisor: Callable[[int], User],
+    team_size: int = TEAM_SIZE,
+) -> list[User]:
+    """Save the case managers (unsaved) in teams of `team_size` of the program ("<name> team
+    <i>"), each team with a supervisor made by `supervisor(i)`; returns the managers, saved."""
+    teams_needed = -(-len(managers) // team_size)
+    managers = User.objects.bulk_create(managers, batch_size=BATCH)
     bosses = User.objects.bulk_create(
-        [person("sup", i) for i in range(teams_needed)], batch_size=BATCH
+        [supervisor(i) for i in range(teams_needed)], batch_size=BATCH
     )
     teams = Team.objects.bulk_create(
-        [
-            Team(agency=s.agency, name=f"Scale team {i}", program=s.program)
-            for i in range(teams_needed)
-        ]
+        [Team(agency=agency, name=f"{name} team {i}", program=program) for i in range(teams_needed)]
     )
     StaffRole.objects.bulk_create(
-        [StaffRole(agency=s.agency, user=u, role=Role.CASE_MANAGER) for u in managers]
-        + [StaffRole(agency=s.agency, user=u, role=Role.SUPERVISOR) for u in bosses],
+        [StaffRole(agency=agency, user=u, role=Role.CASE_MANAGER) for u in managers]
+        + [StaffRole(agency=agency, user=u, role=Role.SUPERVISOR) for u in bosses],
         batch_size=BATCH,
     )
     TeamMembership.objects.bulk_create(
         [
-            TeamMembership(agency=s.agency, team=teams[i // TEAM_SIZE], user=u)
+            TeamMembership(agency=agency, team=teams[i // team_size], user=u)
             for i, u in enumerate(managers)
         ]
         + [
-            TeamMembership(agency=s.agency, team=t, user=u, kind=TeamMembership.Kind.SUPERVISOR)
+            TeamMembership(agency=agency, team=t, user=u, kind=TeamMembership.Kind.SUPERVISOR)
             for t, u in zip(teams, bosses, strict=True)
         ],
         batch_size=BATCH,
