@@ -84,7 +84,7 @@ def chart_sections(
         found.plans_included = True
         found.plan = (
             plans_with_content(
-                plans_visible(user).filter(client=client, status=ServicePlan.Status.SIGNED)
+                plans_visible(user, client.pk).filter(status=ServicePlan.Status.SIGNED)
             )
             .order_by("-number")
             .first()

@@ -197,7 +197,7 @@ class ObjectiveChoice:
 def objectives_for_note(*, user: User, client_id: int) -> list[ObjectiveChoice]:
     """The objectives of the client's current signed plan, for the note form (two queries)."""
     current = (
-        _not_superseded(plans_visible(user).filter(client_id=client_id))
+        _not_superseded(plans_visible(user, client_id))
         .filter(status=ServicePlan.Status.SIGNED)
         .first()
     )

@@ -381,7 +381,7 @@ def plan_pdf(request: HttpRequest, plan_id: int) -> HttpResponse:
 def plan_history(request: HttpRequest, client_id: int) -> HttpResponse:
     user = _reader(request)
     client = access.client_or_404(user, client_id)
-    plans = selectors.plans_visible(user).filter(client=client).select_related("signed_by")
+    plans = selectors.plans_visible(user, client.pk).select_related("signed_by")
     audit_chart_read(user=user, client=client, what="service plan history")
     return render(
         request,
