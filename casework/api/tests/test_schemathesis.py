@@ -336,7 +336,14 @@ def _aim_at_an_existing_row(
         body["client_ids"] = [fuzzing.existing_refs["client_id"]]
         body["start_at"] = fuzzing.booking_start.isoformat()
         body["end_at"] = (fuzzing.booking_start + datetime.timedelta(hours=1)).isoformat()
-        for name in ("staff_id", "resource_id", "external_start_at", "external_end_at", "rule"):
+        for name in (
+            "staff_id",
+            "resource_id",
+            "external_start_at",
+            "external_end_at",
+            "rule",
+            "legs",
+        ):
             body.pop(name, None)
 
 
