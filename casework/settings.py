@@ -281,7 +281,9 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006", "security.W021"]
 
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Casework")
 
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = (
+    "casework.core.sessions"  # the database store, telling an outage from a lost session
+)
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 12)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True

@@ -24,3 +24,5 @@ urlpatterns = [
     path("account/api-tokens/", include("casework.api.urls_tokens")),
     path("django-admin/", admin.site.urls),
 ]
+
+handler500 = "casework.core.views_errors.server_error"

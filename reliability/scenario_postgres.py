@@ -28,6 +28,7 @@ class Hit:
     kind: str
     status: int
     error: str = ""  # no HTTP answer: the exception; a 5xx: the error page's title
+    retry_after: bool = False
 
     def __str__(self) -> str:
         return f"{self.status} {self.kind} {self.error}".strip()
@@ -51,13 +52,22 @@ def scenario_postgres(run: Run) -> None:
 
     def record(kind: str, started: float, answer: Answer) -> None:
         error = answer.error
-        if answer.status >= 400:  # DEBUG's error page names the exception and the path only
+        if answer.status >= 400:  # the error page's title; the traceback is in gunicorn.log
             title = PAGE_TITLE.search(answer.body)
             error = (title.group(1) if title else "")[
                 :80
             ] + f" ({answer.headers.get('x-request-id', '')})"
         with lock:
-            hits.append(Hit(started, time.monotonic(), kind, answer.status, error))
+            hits.append(
+                Hit(
+                    started,
+                    time.monotonic(),
+                    kind,
+                    answer.status,
+                    error,
+                    retry_after="retry-after" in answer.headers,
+                )
+            )
 
     def reader(paths: list[str]) -> None:
         k = 0
@@ -134,14 +144,13 @@ def scenario_postgres(run: Run) -> None:
     ends = [down for _, down, _ in outages[1:]] + [float("inf")]
     for (mode, down, up), next_down in zip(outages, ends, strict=True):
         during = [h for h in hits if h.ended >= down and h.started <= up]
-        # 400: Django's SessionInterrupted. A request whose session save (the idle-time stamp)
-        # loses its connection is answered "Bad Request", not 5xx (docs/RELIABILITY.md).
-        bad = [h for h in during if h.status not in {200, 400} and not 500 <= h.status < 600]
+        # 503 "try again" (core.views_errors), also when the session save lost its connection
+        # (core.sessions): not Django's 500, nor its 400 "session deleted" (docs/RELIABILITY.md).
+        bad = [h for h in during if h.status not in {200, 503}]
         run.check(
             name,
-            f"{mode}: requests during the outage are answered (5xx, or 400 when the session "
-            "save lost its connection)",
-            not bad,
+            f"{mode}: requests during the outage are answered 200 or 503 with Retry-After",
+            not bad and all(h.retry_after for h in during if h.status == 503),
             f"{len(during)} requests, statuses {dict(Counter(h.status for h in during))}",
         )
         # Requests wholly between this restart and the next outage.

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -69,9 +70,15 @@ class Run:
             if key not in {"CASEWORK_TESTING", "DATABASE_URL", "DJANGO_SETTINGS_MODULE"}
         } | {
             "DATABASE_URL": self.cluster.url,
-            # DEBUG serves static files from the apps (no collectstatic) and drops the HTTPS
-            # redirect; everything under test (transactions, connections) is the same.
-            "DEBUG": "1",
+            # Production settings, so that errors are answered by the pages users would see,
+            # except plain HTTP on the loopback (no HTTPS redirect, HSTS or secure-only cookies).
+            "DEBUG": "0",
+            "SECRET_KEY": secrets.token_urlsafe(48),
+            "SECURE_SSL_REDIRECT": "0",
+            "SECURE_COOKIES": "0",
+            "SECURE_HSTS_SECONDS": "0",
+            "STATIC_ROOT": str(root / "static"),
+            "EMAIL_URL": "console://",
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "SITE_URL": f"http://127.0.0.1:{self.web_port}",
             "LOG_LEVEL": "WARNING",
@@ -186,6 +193,7 @@ class Run:
         self.report.note(f"private PostgreSQL on 127.0.0.1:{self.cluster.port} ({self.root})")
         for args in (
             ("migrate", "--verbosity", "0"),
+            ("collectstatic", "--noinput", "--verbosity", "0"),
             ("seed_demo", "--clients", "0"),
             ("seed_scale", "--clients", "200", "--notes", "2000"),
         ):
