@@ -432,10 +432,22 @@ class NameKey(models.Model):
     agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="name_keys")
     key = models.CharField(max_length=100)
+    # The client's status is active: a copy kept by clients.services (`_refresh_search`, and
+    # `client_update` when the status changes), so that a search over the whole agency's active
+    # clients reads the keys alone instead of joining every client (docs/PERFORMANCE.md).
+    # Search still checks the client itself, so a stale copy can hide a client, never show one.
+    client_is_active = models.BooleanField(db_default=True)
 
     class Meta:
         # With client_id in the index, search counts a key's clients from the index alone.
-        indexes = [models.Index(fields=["agency", "key", "client"], name="clients_namekey_lookup")]
+        indexes = [
+            models.Index(fields=["agency", "key", "client"], name="clients_namekey_lookup"),
+            models.Index(
+                fields=["agency", "key", "client"],
+                condition=models.Q(client_is_active=True),
+                name="clients_namekey_active",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.key

@@ -111,15 +111,16 @@ def client_search(
         )
         return SearchResult(list(_with_list_columns(by_identifier, today)[:limit]), "identifier")
 
+    agency_keys = NameKey.objects.filter(agency_id=access.agency_id_of(user))
+    if access.sees_whole_agency(user):
+        # Merged records have no keys, and the keys know whether their client is active: the
+        # whole agency's keys need no join with its clients (which would read every client).
+        in_scope = agency_keys if include_inactive else agency_keys.filter(client_is_active=True)
+    else:
+        # A caseload is small: narrowed to it first, other teams' namesakes never crowd it out.
+        in_scope = agency_keys.filter(client_id__in=visible.values("id"))
     return SearchResult(
-        _search_by_name(
-            visible=visible,
-            agency_id=access.agency_id_of(user),
-            whole_agency=access.sees_whole_agency(user),
-            query=query,
-            today=today,
-            limit=limit,
-        ),
+        _search_by_name(visible=visible, keys=in_scope, query=query, today=today, limit=limit),
         "name",
     )
 
@@ -127,29 +128,19 @@ def client_search(
 def _search_by_name(
     *,
     visible: QuerySet[Client],
-    agency_id: int,
-    whole_agency: bool,
+    keys: QuerySet[NameKey],
     query: str,
     today: datetime.date,
     limit: int,
 ) -> list[Client]:
+    """`keys`: the search keys of the clients in the user's scope (a narrowing, not a proof:
+    the clients found are checked against `visible`)."""
     query_tokens = search.tokens(query)[:5]
     if not query_tokens:
         return []
     # Candidates must match the longest word (the most selective); ranking checks the rest.
     anchor = max(query_tokens, key=len)
-    keys = NameKey.objects.filter(agency_id=agency_id, key__in=search.query_keys(anchor))
-    in_scope = keys.filter(client_id__in=visible.values("id"))
-    if whole_agency:
-        # Narrowing to "visible clients" hashes every client of the agency, so try the keys
-        # alone first; only when they fill the list could discharged or merged namesakes have
-        # taken the places of clients in scope.
-        candidate_ids = _most_matched(keys)
-        if len(candidate_ids) == CANDIDATE_LIMIT:
-            candidate_ids = _most_matched(in_scope)
-    else:
-        # A caseload is small: narrowed to it first, other teams' namesakes never crowd it out.
-        candidate_ids = _most_matched(in_scope)
+    candidate_ids = _most_matched(keys.filter(key__in=search.query_keys(anchor)))
     # Plain tuples: ranking needs two columns, and a model instance per candidate (hundreds
     # for a common surname) would cost more than the ranking itself.
     candidates = visible.filter(id__in=candidate_ids).values_list("id", "search_name")

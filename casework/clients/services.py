@@ -73,8 +73,12 @@ def _refresh_search(client: Client) -> None:
     client.search_name = " ".join(search.tokens(" ".join(getattr(client, f) for f in NAME_FIELDS)))
     NameKey.objects.filter(client=client).delete()
     keys = search.name_keys(getattr(client, f) for f in NAME_FIELDS)
+    active = client.status == Client.Status.ACTIVE
     NameKey.objects.bulk_create(
-        [NameKey(agency_id=client.agency_id, client=client, key=k) for k in sorted(keys)]
+        [
+            NameKey(agency_id=client.agency_id, client=client, key=k, client_is_active=active)
+            for k in sorted(keys)
+        ]
     )
 
 
@@ -230,6 +234,10 @@ def client_update(
         if set(changed) & set(NAME_FIELDS):
             _refresh_search(client)
             changed.append("search_name")
+        elif "status" in changed:
+            NameKey.objects.filter(client=client).update(
+                client_is_active=client.status == Client.Status.ACTIVE
+            )
         client.save(update_fields=[*changed, "updated_at"])
         labels = ", ".join(
             str(getattr(Client._meta.get_field(name), "verbose_name", name))

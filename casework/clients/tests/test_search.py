@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from casework.clients import search
-from casework.clients.models import Client, Identifier
+from casework.clients.models import Client, Identifier, NameKey
 from casework.clients.selectors import client_search
+from casework.clients.services import client_update
 from casework.testing.factories import ClientFactory, assign
 from casework.testing.personas import Cast
 
@@ -192,3 +193,68 @@ def test_namesakes_no_longer_served_do_not_crowd_out_an_active_client_for_the_ag
     assert smith in client_search(user=cast.admin, query="Smith").clients
     if status == Client.Status.MERGED:
         assert smith in client_search(user=cast.admin, query="Smith", include_inactive=True).clients
+
+
+@pytest.mark.django_db
+def test_a_client_discharged_and_readmitted_is_found_by_the_whole_agency_again(
+    cast: Cast, smith: Client
+) -> None:
+    # The keys carry a copy of the client's status; it must follow every change of status.
+    client_update(client=smith, by=cast.admin, data={"status": Client.Status.DISCHARGED})
+    assert smith not in client_search(user=cast.admin, query="Smith").clients
+    assert smith in client_search(user=cast.admin, query="Smith", include_inactive=True).clients
+    client_update(client=smith, by=cast.admin, data={"status": Client.Status.ACTIVE})
+    assert smith in client_search(user=cast.admin, query="Smtih").clients
+
+
+@pytest.mark.django_db
+def test_a_discharged_client_renamed_stays_out_of_the_active_search(
+    cast: Cast, smith: Client
+) -> None:
+    client_update(client=smith, by=cast.admin, data={"status": Client.Status.DISCHARGED})
+    client_update(client=smith, by=cast.admin, data={"legal_last_name": "Smythe"})
+    assert smith not in client_search(user=cast.admin, query="Smythe").clients
+    assert smith in client_search(user=cast.admin, query="Smythe", include_inactive=True).clients
+
+
+@pytest.mark.django_db
+def test_namesakes_discharged_through_the_chart_do_not_crowd_out_an_active_client(
+    cast: Cast, smith: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for _ in range(12):
+        namesake = ClientFactory(
+            agency=cast.agency, legal_first_name="Jonathan", legal_last_name="Smith"
+        )
+        client_update(client=namesake, by=cast.admin, data={"status": Client.Status.DISCHARGED})
+    monkeypatch.setattr("casework.clients.selectors.CANDIDATE_LIMIT", 10)
+    assert smith in client_search(user=cast.admin, query="Smith").clients
+
+
+@pytest.mark.django_db
+def test_a_stale_status_on_the_keys_never_shows_a_client_out_of_scope(
+    cast: Cast, smith: Client
+) -> None:
+    Client.objects.filter(pk=smith.pk).update(status=Client.Status.DISCHARGED)  # keys say active
+    assert smith not in client_search(user=cast.admin, query="Smith").clients
+
+
+@pytest.mark.django_db
+def test_the_migration_copies_each_clients_status_to_its_keys(cast: Cast, smith: Client) -> None:
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("casework.clients.migrations.0007_namekey_client_is_active")
+    gone = ClientFactory(agency=cast.agency, legal_last_name="Gone")
+    Client.objects.filter(pk=gone.pk).update(status=Client.Status.DECEASED)
+    merged = ClientFactory(agency=cast.agency, legal_last_name="Merged")
+    Client.objects.filter(pk=merged.pk).update(status=Client.Status.MERGED)
+    NameKey.objects.update(client_is_active=True)
+    migration.copy_client_status(apps, None)
+    assert not NameKey.objects.filter(client=merged).exists()
+    assert set(NameKey.objects.filter(client=smith).values_list("client_is_active", flat=True)) == {
+        True
+    }
+    assert set(NameKey.objects.filter(client=gone).values_list("client_is_active", flat=True)) == {
+        False
+    }
