@@ -242,6 +242,12 @@ class BreakGlassForm(forms.Form):
     )
 
 
+def emergency_access_form() -> BreakGlassForm:
+    """The grant form under a withheld Part 2 record, with ids of its own: the page may hold
+    another "reason" field (a note's void form)."""
+    return BreakGlassForm(auto_id="emergency_%s")
+
+
 class MergeForm(forms.Form):
     survivor = forms.CharField(label="Record number to keep", max_length=20)
     duplicate = forms.CharField(

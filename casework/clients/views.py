@@ -10,7 +10,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from casework.assessments.selectors import assessments_due, client_assessments
@@ -217,6 +219,7 @@ def break_glass(request: HttpRequest, client_id: int) -> HttpResponse:
     user = _user(request)
     client = access.break_glass_candidate(user, client_id)
     form = BreakGlassForm(request.POST)
+    back_to = _page_of_this_site(request, request.POST.get("next", ""))
     if form.is_valid():
         try:
             grant = services.break_glass_open(
@@ -229,8 +232,21 @@ def break_glass(request: HttpRequest, client_id: int) -> HttpResponse:
                 request,
                 f"Emergency access until {timezone.localtime(grant.expires_at):%H:%M}. Your supervisor is told.",
             )
-            return redirect("client_chart", client.pk)
-    return render(request, "clients/break_glass.html", {"client": client, "form": form}, status=400)
+            return redirect(back_to or reverse("client_chart", args=[client.pk]))
+    return render(
+        request,
+        "clients/break_glass.html",
+        {"client": client, "form": form, "next": back_to},
+        status=400,
+    )
+
+
+def _page_of_this_site(request: HttpRequest, url: str) -> str:
+    """`url` if it is a page of this site (a withheld Part 2 record asking for a grant), else ""."""
+    safe = url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return url if safe and url.startswith("/") else ""
 
 
 def _chart_page(

@@ -22,6 +22,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 from PIL import Image
 
+from casework.clients.forms import emergency_access_form
 from casework.clients.models import Client
 from casework.clients.services import audit_chart_read
 from casework.coordination import selectors_documents as selectors
@@ -207,6 +208,7 @@ def _detail(
     status: int = 200,
 ) -> HttpResponse:
     _audit_read(user, document, Action.VIEW, "page")
+    withheld = access.part2_document_withheld(user, document)
     preview = "image" if document.content_type in services.BROWSER_IMAGES else "pdf"
     return chart_page(
         request,
@@ -215,7 +217,10 @@ def _detail(
         {
             "document": document,
             "preview": preview,
-            "withheld": access.part2_document_withheld(user, document),
+            "withheld": withheld,
+            "emergency_form": emergency_access_form()
+            if access.may_open_part2_in_emergency(user, document.client, withheld)
+            else None,
             "remove_form": remove_form,
             "may_coordinate": access.may_coordinate(user),
         },

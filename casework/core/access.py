@@ -256,6 +256,13 @@ def may_break_glass(user: User, client: Client) -> bool:
     )
 
 
+def may_open_part2_in_emergency(user: User, client: Client, withheld: str) -> bool:
+    """Whether a page that withholds a Part 2 record (`withheld`) offers to open it under an
+    emergency grant (§2.51): to chart staff of the agency, never to a role that reads no
+    narratives at all."""
+    return withheld == PART2_WITHHELD and may_break_glass(user, client)
+
+
 def break_glass_candidate(user: User, client_id: int | str) -> Client:
     """A client of the user's agency that the user may request break-the-glass access to."""
     from casework.clients.models import Client

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from casework.billing.models import ServiceCode
 from casework.billing.services.charges import charge_quote
+from casework.clients.forms import emergency_access_form
 from casework.clients.models import Client
 from casework.clients.selectors import client_flags
 from casework.clients.services import audit_chart_read
@@ -300,6 +301,9 @@ def note_detail(request: HttpRequest, note_id: int) -> HttpResponse:
             else None,
             "may_read": not withheld,
             "withheld": withheld,
+            "emergency_form": emergency_access_form()
+            if access.may_open_part2_in_emergency(user, note.client, withheld)
+            else None,
             "may_cosign": note.awaiting_cosign and services.may_cosign(user, note),
             "may_amend": note.status == Note.Status.SIGNED
             and (note.author_id == user.pk or services.may_cosign(user, note)),

@@ -387,3 +387,62 @@ def test_warnings_raised_from_part2_notes_before_the_rule_are_removed(
     removal.remove_part2_note_warnings(apps, None)
     kept = set(ClientWarning.objects.values_list("evidence_key", flat=True))
     assert kept == {f"note:{world.other_note.pk}", "x"}
+
+
+@pytest.mark.parametrize("record", ["note", "document"])
+def test_a_withheld_part2_record_offers_emergency_access_and_returns_to_it(
+    cast: Cast, world: Part2World, http_as: Callable[[User], HttpClient], record: str
+) -> None:
+    web = http_as(cast.case_manager)  # the client's own case manager, in no Part 2 program
+    page = (
+        f"/notes/{world.part2_note.pk}/"
+        if record == "note"
+        else f"/clients/{cast.client.pk}/documents/{world.part2_document.pk}/"
+    )
+    shown = web.get(page).content.decode()
+    assert "Open in a medical emergency" in shown
+    assert f'name="next" value="{page}"' in shown
+    assert 'id="emergency_id_reason"' not in shown and 'id="emergency_reason"' in shown
+
+    too_short = web.post(
+        f"/clients/{cast.client.pk}/break-glass/", {"reason": "urgent", "next": page}
+    )
+    assert too_short.status_code == 400
+    refused = too_short.content.decode()
+    assert "These records are restricted" in refused  # not "not on your caseload"
+    assert f'name="next" value="{page}"' in refused  # the second try still comes back here
+
+    opened = web.post(
+        f"/clients/{cast.client.pk}/break-glass/",
+        {"reason": "Overdose reported by a shelter.", "next": page},
+    )
+    assert opened.status_code == 302 and opened["Location"] == page
+    after = web.get(page).content.decode()
+    assert "Open in a medical emergency" not in after
+    if record == "note":
+        assert PART2_TEXT in after
+
+
+def test_emergency_access_goes_back_only_to_a_page_of_this_site(
+    cast: Cast, world: Part2World, http_as: Callable[[User], HttpClient]
+) -> None:
+    web = http_as(cast.case_manager)
+    opened = web.post(
+        f"/clients/{cast.client.pk}/break-glass/",
+        {"reason": "Overdose reported by a shelter.", "next": "https://evil.example/phish"},
+    )
+    assert opened["Location"] == f"/clients/{cast.client.pk}/"
+
+
+@pytest.mark.parametrize("persona", ["counselor", "billing"])
+def test_no_emergency_offer_to_who_reads_the_record_or_whose_role_reads_no_narrative(
+    cast: Cast,
+    world: Part2World,
+    http_as: Callable[[User], HttpClient],
+    persona: str,
+) -> None:
+    web = http_as(_person(cast, world, persona))
+    assert (
+        "Open in a medical emergency"
+        not in web.get(f"/notes/{world.part2_note.pk}/").content.decode()
+    )
