@@ -175,9 +175,13 @@ def test_a_whole_agency_search_reads_the_name_keys_without_listing_every_client(
     with CaptureQueriesContext(connection) as queries:
         found = client_search(user=cast.admin, query="Smtih").clients
     assert smith in found
-    key_queries = [q["sql"] for q in queries if "clients_namekey" in q["sql"]]
-    assert key_queries
-    assert all("IN (SELECT" not in sql.upper() for sql in key_queries)
+    key_reads = [
+        q["sql"].split('FROM "clients_namekey"', 1)[1]
+        for q in queries
+        if 'FROM "clients_namekey"' in q["sql"]
+    ]
+    assert key_reads
+    assert all("clients_client" not in read for read in key_reads)
 
 
 @pytest.mark.django_db
@@ -258,3 +262,32 @@ def test_the_migration_copies_each_clients_status_to_its_keys(cast: Cast, smith:
     assert set(NameKey.objects.filter(client=gone).values_list("client_is_active", flat=True)) == {
         False
     }
+
+
+@pytest.mark.django_db
+def test_a_full_name_finds_the_person_among_more_namesakes_than_candidates(
+    cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Among many Smiths, those that also match "Jon" come first: a common surname must not
+    # push the person typed out of the candidates (namesakes registered earlier come first
+    # among equals).
+    for first in ["Peter", "Paul", "Mary", "Ann", "Rosa", "Omar"] * 5:
+        ClientFactory(agency=cast.agency, legal_first_name=first, legal_last_name="Smith")
+    jonathan = ClientFactory(
+        agency=cast.agency, legal_first_name="Jonathan", legal_last_name="Smith"
+    )
+    monkeypatch.setattr("casework.clients.selectors.CANDIDATE_LIMIT", 5)
+    assert client_search(user=cast.admin, query="Jon Smtih").clients[:1] == [jonathan]
+
+
+@pytest.mark.django_db
+def test_names_spelt_as_typed_that_fill_the_page_come_before_any_misspelling(
+    cast: Cast, smith: Client
+) -> None:
+    for _ in range(3):
+        ClientFactory(agency=cast.agency, legal_first_name="Jonathan", legal_last_name="Smith")
+    smyth = ClientFactory(agency=cast.agency, legal_first_name="Jonathan", legal_last_name="Smyth")
+    found = client_search(user=cast.admin, query="Jonathan Smith", limit=4).clients
+    assert len(found) == 4 and smith in found and smyth not in found
+    # With room left on the page, the close spelling follows the exact ones.
+    assert smyth in client_search(user=cast.admin, query="Jonathan Smith", limit=6).clients
