@@ -141,23 +141,27 @@ def _search_by_name(
         return []
     # Names spelt exactly as typed first, from far fewer keys: when they fill the page, no
     # misspelling or prefix (which rank lower) could take a place on it.
-    spelt_as_typed = _most_matched(keys, query_tokens, lambda token: {token}, most=4 * limit)
-    exact = _ranked(visible, spelt_as_typed, query_tokens)
+    spelt_as_typed = _most_matched(
+        keys=keys, query_tokens=query_tokens, keys_of=lambda token: {token}, most=4 * limit
+    )
+    exact = _ranked(visible=visible, candidate_ids=spelt_as_typed, query_tokens=query_tokens)
     if len(exact) >= limit and exact[limit - 1][0] == 1.0:
         best = exact
     else:
-        close = _most_matched(keys, query_tokens, search.query_keys, most=CANDIDATE_LIMIT)
-        best = _ranked(visible, close, query_tokens)
+        close = _most_matched(
+            keys=keys, query_tokens=query_tokens, keys_of=search.query_keys, most=CANDIDATE_LIMIT
+        )
+        best = _ranked(visible=visible, candidate_ids=close, query_tokens=query_tokens)
     best_ids = [pk for _, pk in best[:limit]]
     by_id = {c.pk: c for c in _with_list_columns(visible.filter(id__in=best_ids), today)}
     return [by_id[pk] for pk in best_ids if pk in by_id]
 
 
 def _most_matched(
+    *,
     keys: QuerySet[NameKey],
     query_tokens: list[str],
     keys_of: Callable[[str], set[str]],
-    *,
     most: int,
 ) -> QuerySet[NameKey, int]:
     """Ids of the clients matching the longest word (the most selective), those sharing the
@@ -179,7 +183,7 @@ def _most_matched(
 
 
 def _ranked(
-    visible: QuerySet[Client], candidate_ids: QuerySet[NameKey, int], query_tokens: list[str]
+    *, visible: QuerySet[Client], candidate_ids: QuerySet[NameKey, int], query_tokens: list[str]
 ) -> list[tuple[float, int]]:
     """(score, id) of the candidates that match every word, best first, then by name.
 

@@ -8,6 +8,8 @@ from django.db import InterfaceError, OperationalError
 
 
 class SessionStore(db.SessionStore):
+    """Django's database session store (settings.SESSION_ENGINE points at this module)."""
+
     def save(self, must_create: bool = False) -> None:
         """Django reports any database error while saving a session as "the session was
         deleted" (a 400). When the database itself went away, say so: the error page then

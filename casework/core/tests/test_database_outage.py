@@ -44,7 +44,7 @@ def test_the_api_hears_of_an_outage_in_json() -> None:
     response = _answer_while_handling(OperationalError("server closed the connection"), "/api/v1/")
     assert response.status_code == 503
     assert response["Content-Type"] == "application/json"
-    assert "cannot reach its database" in json.loads(response.content)["detail"]
+    assert "database did not answer" in json.loads(response.content)["detail"]
 
 
 def test_other_errors_stay_a_500() -> None:

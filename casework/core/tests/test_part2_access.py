@@ -411,6 +411,7 @@ def test_a_withheld_part2_record_offers_emergency_access_and_returns_to_it(
     refused = too_short.content.decode()
     assert "These records are restricted" in refused  # not "not on your caseload"
     assert f'name="next" value="{page}"' in refused  # the second try still comes back here
+    assert f'<a href="{page}">Go back</a>' in refused
 
     opened = web.post(
         f"/clients/{cast.client.pk}/break-glass/",
