@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -191,16 +192,17 @@ class Run:
     def set_up(self) -> None:
         self.cluster.create()
         self.report.note(f"private PostgreSQL on 127.0.0.1:{self.cluster.port} ({self.root})")
-        for args in (
-            ("migrate", "--verbosity", "0"),
-            ("collectstatic", "--noinput", "--verbosity", "0"),
-            ("seed_demo", "--clients", "0"),
-            ("seed_scale", "--clients", "200", "--notes", "2000"),
-        ):
-            result = self.manage(*args)
-            if result.returncode != 0:
-                raise ClusterError(f"manage.py {args[0]} failed:\n{result.stderr[-2000:]}")
-            self.report.note(f"manage.py {' '.join(args)}")
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            # Static files need no database: collected while it is migrated and seeded.
+            collect = ("collectstatic", "--noinput", "--verbosity", "0")
+            collected = pool.submit(self.manage, *collect)
+            for args in (
+                ("migrate", "--verbosity", "0"),
+                ("seed_demo", "--clients", "0"),
+                ("seed_scale", "--clients", "200", "--notes", "2000"),
+            ):
+                self._done(args, self.manage(*args))
+            self._done(collect, collected.result())
         os.environ.update(self.env)
         os.environ["DJANGO_SETTINGS_MODULE"] = "casework.settings"
         sys.path.insert(0, str(REPO))
@@ -212,6 +214,11 @@ class Run:
             f"{len(self.world.sign_notes)} drafts to sign, {REMINDERS} reminders owed, "
             f"{len(self.world.no_show_appointments)} no-shows for the rules"
         )
+
+    def _done(self, args: tuple[str, ...], result: subprocess.CompletedProcess[str]) -> None:
+        if result.returncode != 0:
+            raise ClusterError(f"manage.py {args[0]} failed:\n{result.stderr[-2000:]}")
+        self.report.note(f"manage.py {' '.join(args)}")
 
     # --- helpers ------------------------------------------------------------------------------
 
